@@ -1,0 +1,143 @@
+"""The library entry points: :func:`check` and :func:`build`.
+
+A build gathers and checks everything first (outline, sources, excerpts,
+editorial data, styles, the output folder), renders each requested format to
+a temporary file in the output folder, and only when every format succeeded
+renames them into place.  A failed or killed build leaves the previous outputs
+exactly as they were.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from .errors import BookError, BuildFailed, Location, UsageError
+from .loader import load_book
+from .model import Book
+from .outline import slugify
+
+FORMATS = ("pdf", "epub")
+TMP_SUFFIX = ".bookmaker-tmp"
+BUILTIN_STYLES = Path(__file__).resolve().parent / "styles"
+log = logging.getLogger("bookmaker")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    book: Book
+    outputs: dict[str, Path]
+
+
+class _Recorder(logging.Handler):
+    """Remembers bookmaker's warnings, for --strict."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _strict(strict: bool) -> Iterator[None]:
+    recorder = _Recorder()
+    log.addHandler(recorder)
+    try:
+        yield
+    finally:
+        log.removeHandler(recorder)
+    if strict and recorder.messages:
+        raise BuildFailed([BookError(f"warning treated as error (--strict): {m}")
+                           for m in recorder.messages])
+
+
+def check(project: Path | str = ".", strict: bool = False) -> Book:
+    """Validate outline, sources, excerpts and editorial data without rendering."""
+    with _strict(strict):
+        book = load_book(_project_dir(project))
+        stylesheets(book.project, "print")
+        stylesheets(book.project, "epub")
+    return book
+
+
+def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
+          out: Path | str | None = None, strict: bool = False) -> BuildResult:
+    """Build the requested formats into ``out`` (default ``PROJECT/dist``)."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise UsageError(f"unknown format {unknown[0] if unknown else '(none)'}; choose pdf, epub or all")
+    book = check(project, strict)
+    out_dir = Path(out) if out is not None else book.project / "dist"
+    styles = {fmt: stylesheets(book.project, "print" if fmt == "pdf" else fmt) for fmt in formats}
+    _prepare(out_dir)
+    from .render.html import render_parts
+
+    rendered = render_parts(book)  # once, shared by every format
+    stem = slugify(book.title) or "book"
+    done: dict[str, tuple[Path, Path]] = {}
+    try:
+        for fmt in formats:
+            target = out_dir / f"{stem}.{fmt}"
+            tmp = _temp_path(out_dir, target.name)
+            done[fmt] = (tmp, target)
+            if fmt == "pdf":
+                from .render.pdf import write_pdf
+                write_pdf(rendered, tmp, styles[fmt])
+            else:
+                from .render.epub import write_epub
+                write_epub(rendered, tmp, styles[fmt])
+        for tmp, target in done.values():
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in done.values():
+            tmp.unlink(missing_ok=True)
+    return BuildResult(book, {fmt: target for fmt, (_, target) in done.items()})
+
+
+def stylesheets(project: Path, kind: str) -> list[Path]:
+    """Built-in styles first, then the project's own ``styles/KIND.css`` if it has one."""
+    sheets = ([BUILTIN_STYLES / "fonts.css"] if kind == "print" else []) + [BUILTIN_STYLES / f"{kind}.css"]
+    own = project / "styles" / f"{kind}.css"
+    if own.exists() or own.is_symlink():
+        try:
+            own.read_bytes().decode("utf-8")
+        except OSError as exc:
+            raise BookError(f"cannot read style file: {exc.strerror}", Location(own)) from None
+        except UnicodeDecodeError as exc:
+            raise BookError(f"style file is not UTF-8 text (offset {exc.start})", Location(own)) from None
+        sheets.append(own)
+    return sheets
+
+
+def _project_dir(project: Path | str) -> Path:
+    path = Path(project)
+    if not path.is_dir():
+        raise UsageError(f"{project}: no such project folder")
+    if not (path / "book" / "outline.yaml").exists():
+        raise UsageError(f"{project}: not a book project (there is no book/outline.yaml)")
+    return path.resolve()
+
+
+def _prepare(out_dir: Path) -> None:
+    """Create the output folder, prove it writable, and sweep temp files of killed builds."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for stale in out_dir.glob(f".*{TMP_SUFFIX}"):
+            stale.unlink(missing_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        raise BookError(f"cannot write to the output folder: {exc.strerror}", Location(out_dir),
+                        "choose another folder with --out") from None
+
+
+def _temp_path(out_dir: Path, name: str) -> Path:
+    fd, path = tempfile.mkstemp(prefix=f".{name}.", suffix=TMP_SUFFIX, dir=out_dir)
+    os.close(fd)
+    return Path(path)

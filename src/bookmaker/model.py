@@ -1,0 +1,231 @@
+"""The book model handed from stage to stage: frozen, complete, file-free.
+
+The outline parser produces the ``*Spec`` classes (what the outline asks for,
+no source opened yet); the loader turns them into a :class:`Book` whose
+excerpts hold the verified words of their sources.  Renderers receive a Book
+and never read project files themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+from .errors import Location
+
+NOTE_KINDS = ("context", "bias", "reliability", "correction")
+VERDICTS = ("correct", "wrong", "doubtful", "unverified", "unsupported")
+# Notes of these kinds may answer a flagged claim or slip.
+ANSWERING_KINDS = ("correction", "reliability")
+
+
+# ---- what the outline asks for ------------------------------------------------
+
+@dataclass(frozen=True)
+class ExcerptSpec:
+    source: str
+    loc: Location
+    quote: str | None = None
+    start: str | None = None  # the outline's `from`
+    end: str | None = None    # the outline's `to`
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    kind: str
+    markdown: str
+    claims: tuple[str, ...]
+    loc: Location
+
+
+@dataclass(frozen=True)
+class TextSpec:
+    markdown: str
+    loc: Location
+
+
+@dataclass(frozen=True)
+class HeadingSpec:
+    title: str
+    loc: Location
+
+
+@dataclass(frozen=True)
+class CompareSpec:
+    excerpts: tuple[ExcerptSpec, ...]
+    loc: Location
+
+
+BlockSpec = Union[ExcerptSpec, NoteSpec, TextSpec, HeadingSpec, CompareSpec]
+
+
+@dataclass(frozen=True)
+class ChapterSpec:
+    id: str
+    title: str
+    blocks: tuple[BlockSpec, ...]
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Outline:
+    path: Path
+    title: str
+    subtitle: str | None
+    editors: tuple[str, ...]
+    language: str
+    date: str | None
+    chapters: tuple[ChapterSpec, ...]
+
+
+# ---- sources and the editorial data -----------------------------------------
+
+@dataclass(frozen=True)
+class Profile:
+    outlet_kind: str | None = None
+    author_note: str | None = None
+    stance: str | None = None
+    stance_evidence: str | None = None
+    language_note: str | None = None
+    text_state: str | None = None
+    citations: str | None = None
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    path: Path
+    title: str
+    authors: tuple[str, ...]  # empty: no byline
+    outlet: str
+    published: str | None
+    url: str | None
+    language: str
+    text: str       # the body, exactly as in the file
+    body_line: int  # line of the file where the body starts
+    translators: tuple[str, ...] = ()
+    original_language: str | None = None
+    accessed: str | None = None
+    profile: Profile | None = None
+
+
+@dataclass(frozen=True)
+class ClaimSite:
+    source: str
+    text: str
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    claim: str
+    verdict: str
+    explanation: str
+    reference: str | None
+    made_by: tuple[ClaimSite, ...]
+    loc: Location
+
+    @property
+    def flagged(self) -> bool:
+        return self.verdict != "correct"
+
+
+@dataclass(frozen=True)
+class Slip:
+    id: str
+    site: ClaimSite
+    correction: str
+    reference: str | None
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Event:
+    date: str
+    event: str
+    claims: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Editorial:
+    claims: tuple[Claim, ...] = ()
+    slips: tuple[Slip, ...] = ()
+    events: tuple[Event, ...] = ()
+
+
+# ---- the resolved book ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Excerpt:
+    source: str
+    paragraphs: tuple[str, ...]  # verbatim words of the source
+    number: int                  # footnote number, in reading order
+    lang: str
+    loc: Location
+    first_of_source: bool = False
+
+
+@dataclass(frozen=True)
+class Note:
+    kind: str
+    markdown: str
+    claims: tuple[str, ...]
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Text:
+    markdown: str
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Heading:
+    title: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Compare:
+    excerpts: tuple[Excerpt, ...]
+
+
+Block = Union[Excerpt, Note, Text, Heading, Compare]
+
+
+@dataclass(frozen=True)
+class Chapter:
+    id: str
+    title: str
+    blocks: tuple[Block, ...]
+
+    def excerpts(self) -> list[Excerpt]:
+        found: list[Excerpt] = []
+        for block in self.blocks:
+            if isinstance(block, Excerpt):
+                found.append(block)
+            elif isinstance(block, Compare):
+                found.extend(block.excerpts)
+        return found
+
+
+@dataclass(frozen=True)
+class Book:
+    project: Path
+    title: str
+    subtitle: str | None
+    editors: tuple[str, ...]
+    language: str
+    date: str  # ISO date for metadata: SOURCE_DATE_EPOCH, the outline, or the sources
+    chapters: tuple[Chapter, ...]
+    sources: tuple[Source, ...]
+    editorial: Editorial = field(default_factory=Editorial)
+
+    def source(self, source_id: str) -> Source:
+        return next(s for s in self.sources if s.id == source_id)
+
+    def chapters_quoting(self, source_id: str) -> list[Chapter]:
+        return [c for c in self.chapters if any(e.source == source_id for e in c.excerpts())]

@@ -1,0 +1,75 @@
+"""Print PDF through WeasyPrint.  The only module that imports WeasyPrint.
+
+WeasyPrint is imported inside :func:`write_pdf`, so an EPUB-only build or a
+``bookmaker check`` never pays for it.  Rendering is sandboxed: the fetcher
+below serves only files inside the project and the package's own styles and
+fonts, and refuses every other URL (network, other files, ``..`` escapes).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ..errors import BookError, Location
+from .html import PACKAGE_DIR, RenderedBook
+
+
+class RefusedURL(Exception):
+    """A resource outside the sandbox; WeasyPrint stops on it (see make_fetcher)."""
+
+
+def allowed_path(url: str, roots: list[Path]) -> Path | None:
+    """The local file a URL names, if it lies inside one of ``roots``.
+
+    Percent-escapes are decoded and the path resolved with realpath *before*
+    comparing, so neither ``%2e%2e`` segments nor symlinks can step outside.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    path = Path(os.path.realpath(unquote(parts.path)))
+    for root in roots:
+        real_root = os.path.realpath(root)
+        if os.path.commonpath([real_root, str(path)]) == real_root:
+            return path
+    return None
+
+
+def make_fetcher(roots: list[Path], refused: list[str]):
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    class SandboxFetcher(URLFetcher):
+        def fetch(self, url: str, headers=None):  # noqa: D401 (WeasyPrint's signature)
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            path = allowed_path(url, roots)
+            if path is None or not path.is_file():
+                refused.append(url)
+                raise FatalURLFetchingError(f"refused to fetch {url}")
+            return URLFetcherResponse(path.as_uri(), body=path.read_bytes())
+
+    return SandboxFetcher()
+
+
+def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Path]) -> None:
+    """Render the whole book into ``target`` (a temporary path the caller renames)."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    book = rendered.book
+    html = rendered.env.get_template("book.html").render(book=book, parts=rendered.parts)
+    refused: list[str] = []
+    fetcher = make_fetcher([book.project, PACKAGE_DIR / "styles", PACKAGE_DIR / "fonts"], refused)
+    try:
+        fonts = FontConfiguration()  # one for CSS and layout, or @font-face is ignored
+        css = [weasyprint.CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts)
+               for p in stylesheets]
+        document = weasyprint.HTML(string=html, base_url=str(book.project) + os.sep,
+                                   url_fetcher=fetcher).render(stylesheets=css, font_config=fonts)
+        document.write_pdf(target, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+    except weasyprint.urls.FatalURLFetchingError:
+        raise BookError(f"refused to load {refused[-1] if refused else 'a resource'}: the renderer "
+                        "reads only files inside the project and bookmaker's own styles and fonts",
+                        Location(book.project), "copy the file into the project and refer to it "
+                        "with a relative path") from None

@@ -1,0 +1,138 @@
+"""Read the source documents in ``seeds/``: front matter, then the text.
+
+The text after the front matter is kept byte for byte; it is never parsed as
+Markdown or HTML, so whatever markup it contains is shown as characters.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import Errors, Location
+from .match import find_all
+from .model import Profile, Source
+from .yamlsrc import Fields, load_yaml
+
+SOURCE_KEYS = ("id", "title", "author", "outlet", "published", "url", "language",
+               "translator", "original_language", "accessed", "profile")
+REQUIRED_KEYS = ("title", "author", "outlet", "published", "url", "language")
+PROFILE_KEYS = ("outlet_kind", "author_note", "stance", "stance_evidence", "language_note",
+                "text_state", "citations", "errors")
+SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+FENCE = re.compile(r"^---[ \t]*$")
+
+
+def load_sources(folder: Path, errors: Errors) -> dict[str, Source]:
+    """Every ``*.md`` in ``folder``, by id; problems go to ``errors``."""
+    sources: dict[str, Source] = {}
+    if not folder.is_dir():
+        errors.add("the project has no seeds/ folder of sources", Location(folder))
+        return sources
+    for path in sorted(folder.glob("*.md")):
+        source = load_source(path, errors)
+        if source is None:
+            continue
+        if source.id in sources:
+            errors.add(f"duplicate source id '{source.id}'", Location(path, 1),
+                       f"also used by {sources[source.id].path.name}")
+            continue
+        sources[source.id] = source
+    return sources
+
+
+def load_source(path: Path, errors: Errors) -> Source | None:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        errors.add(f"cannot read source: {exc.strerror}", Location(path))
+        return None
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        errors.add(f"source is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                   Location(path, line), "save the file as UTF-8")
+        return None
+    lines = content.splitlines(keepends=True)
+    if not lines or not FENCE.match(lines[0].rstrip("\r\n")):
+        errors.add("source must start with a front-matter block opened by '---'", Location(path, 1),
+                   "add '---', the keys title, author, outlet, published, url, language, then '---'")
+        return None
+    close = next((i for i in range(1, len(lines)) if FENCE.match(lines[i].rstrip("\r\n"))), None)
+    if close is None:
+        errors.add("front matter is never closed", Location(path, 1),
+                   "add a line '---' after the last front-matter key")
+        return None
+    before = len(errors.items)
+    meta = load_front_matter("".join(lines[1:close]), path, errors)
+    if meta is None or len(errors.items) > before:
+        return None
+    body = "".join(lines[close + 1:])
+    source = Source(text=body, body_line=close + 2, path=path, **meta)
+    check_profile(source, errors)
+    return source
+
+
+def load_front_matter(text: str, path: Path, errors: Errors) -> dict | None:
+    from .errors import BookError
+
+    try:
+        data = load_yaml(text, path, line_offset=1)
+    except BookError as exc:
+        errors.items.append(exc)
+        return None
+    f = Fields(data, "front matter", Location(path, 1), errors, SOURCE_KEYS, REQUIRED_KEYS)
+    if not f.ok:
+        return None
+    source_id = f.get("id", str, default=path.stem)
+    if source_id is not None and not SOURCE_ID.match(source_id):
+        errors.add(f"source id '{source_id}' may hold only letters, digits, '-' and '_'", f.where("id"),
+                   "ids name sources in the outline; paths are not allowed")
+    published = f.get("published", str, nullable=True)
+    if published is not None and not DATE.match(published):
+        errors.add(f"'published' must be YYYY, YYYY-MM or YYYY-MM-DD, not '{published}'",
+                   f.where("published"))
+    accessed = f.get("accessed", str)
+    if accessed is not None and not re.match(r"^\d{4}-\d{2}-\d{2}$", accessed):
+        errors.add(f"'accessed' must be YYYY-MM-DD, not '{accessed}'", f.where("accessed"))
+    url = f.get("url", str, nullable=True)
+    if url is not None and not re.match(r"^https?://\S+$", url):
+        errors.add(f"'url' must be an http(s) address or null, not '{url}'", f.where("url"))
+    for key in ("language", "original_language"):
+        lang = f.get(key, str)
+        if lang is not None and not LANGUAGE.match(lang):
+            errors.add(f"'{key}' must be a language tag such as 'en' or 'ru', not '{lang}'",
+                       f.where(key))
+    return {
+        "id": source_id, "title": f.get("title", str), "authors": f.names("author", nullable=True) or (),
+        "outlet": f.get("outlet", str), "published": published, "url": url,
+        "language": f.get("language", str), "translators": f.names("translator", nullable=True) or (),
+        "original_language": f.get("original_language", str), "accessed": accessed,
+        "profile": load_profile(f, errors),
+    }
+
+
+def load_profile(f: Fields, errors: Errors) -> Profile | None:
+    if "profile" not in f.map:
+        return None
+    p = Fields(f.map["profile"], "profile", f.where("profile"), errors, PROFILE_KEYS)
+    if not p.ok:
+        return None
+    listed = p.get("errors", list, default=[])
+    for i, item in enumerate(listed):
+        if not isinstance(item, str):
+            errors.add("each of the profile's 'errors' must be a string", listed.where(i))
+    return Profile(errors=tuple(str(e) for e in listed),
+                   **{k: p.get(k, str) for k in PROFILE_KEYS if k != "errors"})
+
+
+def check_profile(source: Source, errors: Errors) -> None:
+    """The stance evidence is a quotation, so it is checked like an excerpt."""
+    evidence = source.profile.stance_evidence if source.profile else None
+    if evidence and len(find_all(source.text, evidence)) != 1:
+        count = len(find_all(source.text, evidence))
+        errors.add("profile's stance_evidence " + ("is not in the text" if count == 0
+                   else f"occurs {count} times in the text"), Location(source.path, 1),
+                   "quote a phrase that occurs exactly once in the source")

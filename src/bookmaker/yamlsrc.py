@@ -1,0 +1,178 @@
+"""YAML that remembers where each key and item came from.
+
+PyYAML's safe loader forgets line numbers once it builds Python objects.  The
+loader below builds :class:`MarkedDict` and :class:`MarkedList`, which keep the
+location of every key and item, so later stages can point at the exact line of
+a bad value.  It also refuses duplicate keys (PyYAML silently keeps the last)
+and leaves dates as strings, since ``published: 2019-04`` must stay text.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from .errors import BookError, Errors, Location, did_you_mean
+
+
+class MarkedDict(dict):
+    """A dict with the location of the mapping and of each of its keys."""
+
+    loc: Location
+    key_locs: dict[str, Location]
+
+    def where(self, key: str) -> Location:
+        return self.key_locs.get(key, self.loc)
+
+
+class MarkedList(list):
+    """A list with the location of the sequence and of each of its items."""
+
+    loc: Location
+    item_locs: list[Location]
+
+    def where(self, index: int) -> Location:
+        return self.item_locs[index] if index < len(self.item_locs) else self.loc
+
+
+def _loader_class(path: Path, line_offset: int) -> type[yaml.SafeLoader]:
+    def location(mark: yaml.Mark) -> Location:
+        return Location(path, mark.line + 1 + line_offset, mark.column + 1)
+
+    class Loader(yaml.SafeLoader):
+        # A copy of the resolvers without the timestamp rule: dates stay text.
+        yaml_implicit_resolvers = {
+            key: [r for r in rules if r[0] != "tag:yaml.org,2002:timestamp"]
+            for key, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> MarkedDict:
+            result = MarkedDict()
+            result.loc = location(node.start_mark)
+            result.key_locs = {}
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, str):
+                    key = str(key)
+                if key in result:
+                    raise BookError(f"duplicate key '{key}'", location(key_node.start_mark),
+                                    f"first given at line {result.key_locs[key].line}")
+                result[key] = self.construct_object(value_node, deep=True)
+                result.key_locs[key] = location(key_node.start_mark)
+            return result
+
+        def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> MarkedList:
+            result = MarkedList(self.construct_object(n, deep=True) for n in node.value)
+            result.loc = location(node.start_mark)
+            result.item_locs = [location(n.start_mark) for n in node.value]
+            return result
+
+    Loader.add_constructor("tag:yaml.org,2002:map", Loader.construct_mapping)
+    Loader.add_constructor("tag:yaml.org,2002:seq", Loader.construct_sequence)
+    return Loader
+
+
+def load_yaml(text: str, path: Path, line_offset: int = 0) -> Any:
+    """Parse YAML text; syntax errors become a :class:`BookError` with a location.
+
+    ``line_offset`` shifts reported lines, for front matter inside a larger file.
+    """
+    try:
+        return yaml.load(text, Loader=_loader_class(path, line_offset))  # noqa: S506 (safe loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(path, mark.line + 1 + line_offset, mark.column + 1) if mark else Location(path)
+        problem = exc.problem or exc.context or "invalid YAML"
+        hint = None
+        if "\\t" in problem or "tab" in problem:
+            hint = "YAML is indented with spaces; replace the tabs with spaces"
+        elif "mapping values are not allowed" in problem:
+            hint = "a value containing ': ' must be quoted"
+        elif "expected <block end>" in problem or "indentation" in problem:
+            hint = "check the indentation of this line against the lines above"
+        raise BookError(f"YAML syntax error: {problem}", where, hint) from None
+    except yaml.YAMLError as exc:  # errors without a mark
+        raise BookError(f"YAML error: {exc}", Location(path)) from None
+
+
+TYPE_NAMES = {str: "a string", list: "a list", dict: "a mapping", int: "a number", bool: "true or false"}
+
+
+class Fields:
+    """Reads the fields of one YAML mapping, recording every problem found.
+
+    It checks unknown keys (with a 'did you mean' hint), missing required keys
+    and types; getters return None for a bad or missing value, so the caller
+    carries on and more errors can be reported in the same run.
+    """
+
+    def __init__(self, mapping: Any, what: str, where: Location, errors: Errors,
+                 known: Iterable[str], required: Iterable[str] = ()) -> None:
+        self.errors = errors
+        self.ok = isinstance(mapping, MarkedDict)
+        self.map: MarkedDict = mapping if self.ok else MarkedDict()
+        if not self.ok:
+            errors.add(f"{what} must be a mapping of keys to values, not {describe(mapping)}", where)
+            return
+        known = list(known)
+        for key in self.map:
+            if key not in known:
+                errors.add(f"unknown key '{key}' in {what}", self.map.where(key),
+                           did_you_mean(key, known) or f"known keys: {', '.join(known)}")
+        for key in required:
+            if key not in self.map:
+                errors.add(f"missing required key '{key}' in {what}", self.map.loc)
+
+    def where(self, key: str) -> Location:
+        return self.map.where(key)
+
+    def get(self, key: str, kind: type, default: Any = None, nullable: bool = False) -> Any:
+        if key not in self.map:
+            return default
+        value = self.map[key]
+        if value is None and nullable:
+            return None
+        if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)  # `published: 2019` or a numeric title is still text
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.errors.add(f"'{key}' must be {TYPE_NAMES.get(kind, kind.__name__)}"
+                            f"{' or null' if nullable else ''}, not {describe(value)}", self.where(key))
+            return default
+        if kind is str and not value.strip() and not nullable:
+            self.errors.add(f"'{key}' must not be empty", self.where(key))
+            return default
+        return value
+
+    def names(self, key: str, nullable: bool = False) -> tuple[str, ...] | None:
+        """A name or a list of names, as tuple; None when missing or null."""
+        value = self.map.get(key)
+        if value is None:
+            return None if key not in self.map or nullable else self._bad_names(key, value)
+        if isinstance(value, str) and value.strip():
+            return (value.strip(),)
+        if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+            return tuple(v.strip() for v in value)
+        return self._bad_names(key, value)
+
+    def _bad_names(self, key: str, value: Any) -> None:
+        self.errors.add(f"'{key}' must be a name or a list of names, not {describe(value)}",
+                        self.where(key))
+        return None
+
+
+def describe(value: Any) -> str:
+    """Name a YAML value's type for an error message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string '{value[:40]}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
