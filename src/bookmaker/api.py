@@ -92,7 +92,9 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
             else:
                 from .render.epub import write_epub
                 write_epub(rendered, tmp, styles[fmt])
+        mode = _file_mode()
         for tmp, target in done.values():
+            os.chmod(tmp, mode)  # mkstemp makes 0600; outputs are ordinary files
             os.replace(tmp, target)
     finally:
         for tmp, _ in done.values():
@@ -135,6 +137,12 @@ def _prepare(out_dir: Path) -> None:
     except OSError as exc:
         raise BookError(f"cannot write to the output folder: {exc.strerror}", Location(out_dir),
                         "choose another folder with --out") from None
+
+
+def _file_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _temp_path(out_dir: Path, name: str) -> Path:

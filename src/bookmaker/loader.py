@@ -28,8 +28,9 @@ def load_book(project: Path | str) -> Book:
     project = Path(project)
     errors = Errors()
     outline = parse_outline(project / "book" / "outline.yaml", errors)
-    errors.check()  # an unreadable outline makes everything after it noise
-    assert outline is not None
+    if outline is None:  # an unreadable outline makes everything after it noise
+        errors.check()
+        raise AssertionError("unreachable: parse_outline returned None without an error")
     sources = load_sources(project / "seeds", errors)
     editorial = load_editorial(project / "book", sources, errors)
     resolver = Resolver(sources, errors)

@@ -1,0 +1,28 @@
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from helpers import BOOKS, ROOT  # noqa: E402
+
+from bookmaker import build  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def small_book(tmp_path_factory):
+    """The small test book, built once: (BuildResult, output folder)."""
+    out = tmp_path_factory.mktemp("small-dist")
+    return build(BOOKS / "small", out=out), out
+
+
+@pytest.fixture(scope="session")
+def shipped_book(tmp_path_factory):
+    """The book this repository ships, built once from a copy of the project."""
+    project = tmp_path_factory.mktemp("shipped")
+    for name in ("book", "seeds", "styles"):
+        if (ROOT / name).exists():
+            shutil.copytree(ROOT / name, project / name)
+    return build(project), project / "dist"

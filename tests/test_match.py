@@ -1,0 +1,115 @@
+"""Excerpt matching: each tolerance, and each error with its location and hint."""
+import pytest
+from helpers import make_project
+
+from bookmaker.api import check
+from bookmaker.errors import BuildFailed
+from bookmaker.match import find_all, normalise, paragraphs
+
+TEXT = ('He said: "It\'s over" — and left.\n\nThe  next   day,\nnothing\u00a0changed.\n\n'
+        "Last words here. Last words here.")
+
+
+@pytest.mark.parametrize("quote", [
+    'He said: “It’s over” - and left.',     # typographic quotes and apostrophe, other dash
+    "He said: \"It's over\" – and left.",    # en dash for em dash
+    "The next day, nothing changed.",        # white space runs, line break and no-break space
+    "  The next\n day,\tnothing changed. ",  # white space around and inside
+])
+def test_tolerated_differences(quote):
+    assert len(find_all(TEXT, quote)) == 1
+
+
+@pytest.mark.parametrize("quote", [
+    "he said",                          # case is not tolerated
+    "The next day, nothing changed!",   # punctuation other than quotes and dashes
+    "The next day nothing changed.",    # a missing comma
+    "He said: It's over",               # missing quotation marks
+])
+def test_other_differences_do_not_match(quote):
+    assert find_all(TEXT, quote) == []
+
+
+def test_match_returns_the_source_words_not_the_outline_spelling():
+    start, end = find_all(TEXT, 'said: "It\'s over" - and')[0]
+    assert TEXT[start:end] == 'said: "It\'s over" — and'
+
+
+def test_normalise_maps_back_to_original_offsets():
+    norm = normalise("a \u201cb\u201d")
+    assert norm.text == 'a "b"'
+    assert norm.offsets == (0, 1, 2, 3, 4)
+
+
+def test_paragraphs_are_kept():
+    assert paragraphs("one\ntwo\n\nthree\n \nfour") == ("one two", "three", "four")
+
+
+OUTLINE = """\
+title: T
+editors: [E]
+language: en
+chapters:
+  - title: C
+    content:
+{blocks}
+"""
+
+
+def errors_for(tmp_path, blocks, text=TEXT):
+    make_project(tmp_path, OUTLINE.format(blocks=blocks), {"src": text})
+    with pytest.raises(BuildFailed) as exc:
+        check(tmp_path)
+    return exc.value.errors
+
+
+def test_from_to_keeps_paragraphs(tmp_path):
+    make_project(tmp_path, OUTLINE.format(blocks="""\
+      - excerpt: src
+        from: "He said"
+        to: "nothing changed."
+"""), {"src": TEXT})
+    book = check(tmp_path)
+    excerpt = book.chapters[0].blocks[0]
+    assert excerpt.paragraphs == ('He said: "It\'s over" — and left.', "The next day, nothing changed.")
+
+
+def test_quote_not_found_names_line_and_shows_closest_passage(tmp_path):
+    [error] = errors_for(tmp_path, """\
+      - excerpt: src
+        quote: "The next day, everything changed."
+""")
+    assert error.where.file.name == "outline.yaml" and error.where.line == 7
+    assert "is not in source 'src'" in error.message
+    assert "The next day" in error.hint and "closest passage" in error.hint
+
+
+def test_quote_found_twice(tmp_path):
+    [error] = errors_for(tmp_path, """\
+      - excerpt: src
+        quote: "Last words here."
+""")
+    assert "occurs 2 times" in error.message and error.where.line == 7
+    assert "more words" in error.hint
+
+
+def test_to_before_from(tmp_path):
+    [error] = errors_for(tmp_path, """\
+      - excerpt: src
+        from: "The next day"
+        to: "and left."
+""")
+    assert "comes before its 'from'" in error.message and error.where.line == 7
+
+
+def test_from_not_found_and_to_not_found(tmp_path):
+    errors = errors_for(tmp_path, """\
+      - excerpt: src
+        from: "Nobody said"
+        to: "and left."
+      - excerpt: src
+        from: "He said"
+        to: "nothing moved."
+""")
+    assert [e.where.line for e in errors] == [7, 10]
+    assert "'from'" in errors[0].message and "'to'" in errors[1].message

@@ -1,0 +1,128 @@
+"""Front matter and outline parsing: what is accepted, and every error's location."""
+import pytest
+from helpers import make_project
+
+from bookmaker.api import check
+from bookmaker.errors import BuildFailed
+
+OUTLINE = """\
+title: T
+editors: [E]
+language: en
+chapters:
+  - title: C
+    content:
+      - excerpt: one
+        quote: first sentence
+"""
+
+
+def errors(tmp_path, outline=OUTLINE, sources=None):
+    make_project(tmp_path, outline, sources)
+    with pytest.raises(BuildFailed) as exc:
+        check(tmp_path)
+    return exc.value.errors
+
+
+def front(**keys):
+    base = {"title": "A title", "author": "Ann Author", "outlet": "O", "published": "2020",
+            "url": "null", "language": "en"}
+    base.update(keys)
+    lines = [f"{k}: {v}" for k, v in base.items() if v is not None]
+    return "---\n" + "\n".join(lines) + "\n---\nThe first sentence.\n"
+
+
+def test_front_matter_values(tmp_path):
+    make_project(tmp_path, OUTLINE, {"one": front(author="[A One, B Two]", translator="T Three",
+                                                  published="2019-04", id="one")})
+    source = check(tmp_path).sources[0]
+    assert source.authors == ("A One", "B Two") and source.translators == ("T Three",)
+    assert source.published == "2019-04" and source.url is None
+
+
+def test_no_byline(tmp_path):
+    make_project(tmp_path, OUTLINE, {"one": front(author="null")})
+    assert check(tmp_path).sources[0].authors == ()
+
+
+def test_id_defaults_to_file_name(tmp_path):
+    make_project(tmp_path, OUTLINE, {"one": front()})
+    assert check(tmp_path).sources[0].id == "one"
+
+
+@pytest.mark.parametrize("keys, message, line", [
+    ({"autor": "X"}, "unknown key 'autor' in front matter", 8),
+    ({"published": "April 2019"}, "'published' must be YYYY", 5),
+    ({"language": None}, "missing required key 'language'", 2),
+    ({"url": "file:///etc/passwd"}, "'url' must be an http(s) address", 6),
+    ({"id": "../escape"}, "may hold only letters", 8),
+])
+def test_front_matter_errors(tmp_path, keys, message, line):
+    errs = errors(tmp_path, sources={"one": front(**keys)})
+    assert any(message in e.message and e.where.line == line and e.where.file.name == "one.md"
+               for e in errs), [str(e) for e in errs]
+
+
+def test_misspelt_key_gets_a_hint(tmp_path):
+    errs = errors(tmp_path, sources={"one": front(autor="X")})
+    assert errs[0].hint == "did you mean 'author'?"
+
+
+def test_unclosed_front_matter(tmp_path):
+    errs = errors(tmp_path, sources={"one": "---\ntitle: x\nThe text.\n"})
+    assert "never closed" in errs[0].message and errs[0].where.line == 1
+
+
+def test_source_not_utf8(tmp_path):
+    make_project(tmp_path, OUTLINE)
+    (tmp_path / "seeds" / "one.md").write_bytes(b"---\ntitle: x\n---\n\xff\xfe bad")
+    with pytest.raises(BuildFailed) as exc:
+        check(tmp_path)
+    assert "not UTF-8" in exc.value.errors[0].message
+    assert exc.value.errors[0].where.line == 4
+
+
+def test_duplicate_source_ids(tmp_path):
+    errs = errors(tmp_path, sources={"one": front(), "two": front(id="one")})
+    assert any("duplicate source id 'one'" in e.message for e in errs)
+
+
+@pytest.mark.parametrize("outline, message, line", [
+    (OUTLINE.replace("  - title: C", "  - titel: C"), "unknown key 'titel'", 5),
+    (OUTLINE.replace("      - excerpt: one", "      - exerpt: one"), "no block type", 7),
+    ("title: T\neditors: [E]\nlanguage: en\nchapters: 7\n", "'chapters' must be a list", 4),
+    ("title: T\nlanguage: en\nchapters: []\n", "missing required key 'editors'", 1),
+    (OUTLINE + "      - note: hi\n        kind: opinion\n", "unknown note kind 'opinion'", 10),
+    (OUTLINE.replace("quote: first sentence", "quote: first sentence\n        from: x"),
+     "either 'quote' or 'from'", 7),
+    (OUTLINE.replace("excerpt: one", "excerpt: ../one"), "is not a source id", 7),
+    (OUTLINE.replace("excerpt: one", "excerpt: onne"), "unknown source id 'onne'", 7),
+    (OUTLINE + "\ttitle: x\n", "YAML syntax error", 9),
+    (OUTLINE.replace("    content:", "   content:"), "YAML syntax error", 6),
+    (OUTLINE + "title: again\n", "duplicate key 'title'", 9),
+])
+def test_outline_errors(tmp_path, outline, message, line):
+    errs = errors(tmp_path, outline, {"one": front()})
+    assert any(message in e.message and e.where.line == line and e.where.file.name == "outline.yaml"
+               for e in errs), [str(e) for e in errs]
+
+
+def test_tab_error_hint(tmp_path):
+    errs = errors(tmp_path, OUTLINE + "\ttitle: x\n", {"one": front()})
+    assert "spaces" in errs[0].hint
+
+
+def test_empty_outline(tmp_path):
+    errs = errors(tmp_path, "", {"one": front()})
+    assert "the outline is empty" in errs[0].message
+
+
+def test_misspelt_block_type_hint(tmp_path):
+    errs = errors(tmp_path, OUTLINE.replace("      - excerpt: one", "      - exerpt: one"), {"one": front()})
+    assert errs[0].hint == "did you mean 'excerpt'?"
+
+
+def test_all_errors_reported_together(tmp_path):
+    outline = OUTLINE.replace("excerpt: one", "excerpt: nope") + "      - note: x\n        kind: bad\n"
+    errs = errors(tmp_path, outline, {"one": front(autor="x")})
+    assert len(errs) >= 3
