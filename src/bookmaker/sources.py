@@ -21,6 +21,7 @@ PROFILE_KEYS = ("outlet_kind", "author_note", "stance", "stance_evidence", "lang
 SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 FENCE = re.compile(r"^---[ \t]*$")
 
 
@@ -98,8 +99,9 @@ def load_front_matter(text: str, path: Path, errors: Errors) -> dict | None:
     if accessed is not None and not re.match(r"^\d{4}-\d{2}-\d{2}$", accessed):
         errors.add(f"'accessed' must be YYYY-MM-DD, not '{accessed}'", f.where("accessed"))
     url = f.get("url", str, nullable=True)
-    if url is not None and not re.match(r"^https?://\S+$", url):
-        errors.add(f"'url' must be an http(s) address or null, not '{url}'", f.where("url"))
+    if url is not None and not URL.match(url):
+        errors.add(f"'url' must be an http(s) address or null, not '{url}'", f.where("url"),
+                   "spaces and the characters <>\"{}|\\^` must be percent-encoded")
     for key in ("language", "original_language"):
         lang = f.get(key, str)
         if lang is not None and not LANGUAGE.match(lang):

@@ -44,10 +44,14 @@ def make_fetcher(roots: list[Path], refused: list[str]):
             if url.startswith("data:"):
                 return super().fetch(url, headers)
             path = allowed_path(url, roots)
-            if path is None or not path.is_file():
-                refused.append(url)
+            if path is None:
+                refused.append(("refused to load", url))
                 raise FatalURLFetchingError(f"refused to fetch {url}")
-            return URLFetcherResponse(path.as_uri(), body=path.read_bytes())
+            try:
+                return URLFetcherResponse(path.as_uri(), body=path.read_bytes())
+            except OSError as exc:
+                refused.append((f"cannot read ({exc.strerror})", url))
+                raise FatalURLFetchingError(f"cannot read {url}") from None
 
     return SandboxFetcher()
 
@@ -59,7 +63,7 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Path]) -> 
 
     book = rendered.book
     html = rendered.env.get_template("book.html").render(book=book, parts=rendered.parts)
-    refused: list[str] = []
+    refused: list[tuple[str, str]] = []
     fetcher = make_fetcher([book.project, PACKAGE_DIR / "styles", PACKAGE_DIR / "fonts"], refused)
     try:
         fonts = FontConfiguration()  # one for CSS and layout, or @font-face is ignored
@@ -69,7 +73,11 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Path]) -> 
                                    url_fetcher=fetcher).render(stylesheets=css, font_config=fonts)
         document.write_pdf(target, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
     except weasyprint.urls.FatalURLFetchingError:
-        raise BookError(f"refused to load {refused[-1] if refused else 'a resource'}: the renderer "
-                        "reads only files inside the project and bookmaker's own styles and fonts",
-                        Location(book.project), "copy the file into the project and refer to it "
-                        "with a relative path") from None
+        what, url = refused[-1] if refused else ("refused to load", "a resource")
+        if what == "refused to load":
+            raise BookError(f"refused to load {url}: the renderer reads only files inside the "
+                            "project and bookmaker's own styles and fonts", Location(book.project),
+                            "copy the file into the project and refer to it with a relative path"
+                            ) from None
+        raise BookError(f"{what}: {url}", Location(Path(unquote(urlsplit(url).path))),
+                        "check the file named by a url() or @import in the project's styles") from None
