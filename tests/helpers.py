@@ -55,7 +55,7 @@ def pdf_pages(path: Path) -> list[str]:
     pages = []
     for page in PdfReader(str(path)).pages:
         text = page.extract_text() or ""
-        text = re.sub(r"(\w)[-\u00ad]\s*\n\s*(\w)", r"\1\2", text)
+        text = re.sub(r"(\w)[-\u00ad\u2010]\s*\n\s*(\w)", r"\1\2", text)
         pages.append(squash(text))
     return pages
 

@@ -76,9 +76,9 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
     out_dir = Path(out) if out is not None else book.project / "dist"
     styles = {fmt: stylesheets(book.project, "print" if fmt == "pdf" else fmt) for fmt in formats}
     _prepare(out_dir)
-    from .render.html import render_parts
+    from .render.html import RenderedBook
 
-    rendered = render_parts(book)  # once, shared by every format
+    rendered = RenderedBook(book)  # shared by every format
     stem = slugify(book.title) or "book"
     done: dict[str, tuple[Path, Path]] = {}
     try:

@@ -167,6 +167,7 @@ def id_list(f: Fields, key: str, errors: Errors) -> tuple[str, ...]:
 
 
 def slugify(text: str) -> str:
+    text = re.sub(r"[\'\u2019]", "", text)  # "NATO's" -> "natos", not "nato-s"
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     slug = re.sub(r"^[^a-z]+", "", slug)

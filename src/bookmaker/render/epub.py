@@ -27,7 +27,6 @@ A11Y = [
     ("schema:accessibilityFeature", "structuralNavigation"),
     ("schema:accessibilityFeature", "tableOfContents"),
     ("schema:accessibilityFeature", "readingOrder"),
-    ("schema:accessibilityFeature", "alternativeText"),
     ("schema:accessibilityHazard", "none"),
     ("schema:accessibilitySummary", "Text-only book. Chapters and sections are marked with "
      "headings; footnotes and editorial notes are marked up with ARIA roles; the language of "
@@ -45,6 +44,7 @@ def book_identifier(rendered: RenderedBook) -> str:
 
 def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Path]) -> None:
     book = rendered.book
+    parts = rendered.parts("epub")
     out = epub.EpubBook()
     out.set_identifier(book_identifier(rendered))
     out.set_title(book.title)
@@ -58,12 +58,13 @@ def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Path]) ->
     out.add_metadata("DC", "date", book.date)
     for prop, value in A11Y:
         out.add_metadata(None, "meta", value, {"property": prop})
+    out.add_metadata(None, "meta", join_names(book.editors), {"property": "a11y:certifiedBy"})
 
     css = epub.EpubItem(uid="style", file_name="style/book.css", media_type="text/css",
                         content="\n".join(p.read_text(encoding="utf-8") for p in stylesheets))
     out.add_item(css)
-    files = {p.id: f"{p.id}.xhtml" for p in rendered.parts}
-    owner = {anchor: files[p.id] for p in rendered.parts
+    files = {p.id: f"{p.id}.xhtml" for p in parts}
+    owner = {anchor: files[p.id] for p in parts
              for anchor in [p.id, *ID_ATTR.findall(p.body)]}
 
     title = epub.EpubHtml(title=book.title, file_name="titlepage.xhtml", lang=book.language)
@@ -71,7 +72,7 @@ def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Path]) ->
     title.add_item(css)
     out.add_item(title)
     chapters = []
-    for part in rendered.parts:
+    for part in parts:
         item = epub.EpubHtml(title=part.title, file_name=files[part.id], lang=book.language)
         item.content = document(part.title, section(part, link(part.body, files[part.id], owner)))
         item.add_item(css)

@@ -24,6 +24,12 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "September", "October", "November", "December")
 NOTE_LABELS = {"context": "Context", "bias": "Bias", "reliability": "Reliability",
                "correction": "Correction"}
+# Names for the language tags a reader is likely to meet; others are shown as tags.
+LANGUAGES = {"en": "English", "ru": "Russian", "uk": "Ukrainian", "be": "Belarusian",
+             "de": "German", "fr": "French", "pl": "Polish", "cs": "Czech", "es": "Spanish",
+             "it": "Italian", "pt": "Portuguese", "nl": "Dutch", "lv": "Latvian",
+             "lt": "Lithuanian", "et": "Estonian", "fi": "Finnish", "sv": "Swedish",
+             "zh": "Chinese", "ja": "Japanese", "ar": "Arabic", "tr": "Turkish", "ka": "Georgian"}
 VERDICT_LABELS = {"correct": "Correct", "wrong": "Wrong", "doubtful": "Doubtful",
                   "unverified": "Unverified", "unsupported": "Unsupported"}
 
@@ -38,11 +44,40 @@ class Part:
     body: str   # XHTML fragment, starting with its <h1>
 
 
-@dataclass(frozen=True)
 class RenderedBook:
-    book: Book
-    parts: tuple[Part, ...]
-    env: jinja2.Environment
+    """The book's HTML parts, rendered on first use and shared by the outputs.
+
+    Appendices are rendered once.  Chapters are rendered once per target,
+    because footnotes must differ: EPUB readers pop up an ``aside`` linked from
+    a noteref, while WeasyPrint places a footnote reliably only when the note
+    sits inline at its call.
+    """
+
+    def __init__(self, book: Book) -> None:
+        self.book = book
+        self.env = environment(book.project)
+        self._appendices: tuple[Part, ...] | None = None
+        self._chapters: dict[str, tuple[Part, ...]] = {}
+
+    def parts(self, target: str) -> tuple[Part, ...]:
+        if target not in self._chapters:
+            self._chapters[target] = tuple(self._chapter(ch, target) for ch in self.book.chapters)
+        if self._appendices is None:
+            self._appendices = tuple(self._appendix(*a) for a in appendices(self.book))
+        return self._chapters[target] + self._appendices
+
+    def _context(self, **extra) -> dict:
+        return {"book": self.book, "sources": {s.id: s for s in self.book.sources}, **extra}
+
+    def _chapter(self, chapter, target: str) -> Part:
+        body = self.env.get_template("chapter.html").render(self._context(chapter=chapter, target=target))
+        return Part(chapter.id, chapter.title, "chapter", body)
+
+    def _appendix(self, part_id: str, title: str, template: str) -> Part:
+        body = self.env.get_template(template).render(self._context(
+            part_id=part_id, title=title, target="any",
+            claim_ids={c.id for c in self.book.editorial.claims}))
+        return Part(part_id, title, "appendix", body)
 
 
 def markdown() -> MarkdownIt:
@@ -68,6 +103,7 @@ def environment(project: Path) -> jinja2.Environment:
     env.filters["mdinline"] = lambda text: jinja2.utils.markupsafe.Markup(
         md.renderInline(" ".join((text or "").split())))
     env.filters["date"] = human_date
+    env.filters["language"] = lambda tag: LANGUAGES.get(tag.split("-")[0].lower(), tag)
     env.globals.update(note_labels=NOTE_LABELS, verdict_labels=VERDICT_LABELS,
                        names=join_names, split_last=split_last, short_name=short_name, version=__version__,
                        is_excerpt=lambda b: isinstance(b, Excerpt),
@@ -77,26 +113,16 @@ def environment(project: Path) -> jinja2.Environment:
     return env
 
 
-def render_parts(book: Book) -> RenderedBook:
-    env = environment(book.project)
-    sources = {s.id: s for s in book.sources}
-    parts = [Part(ch.id, ch.title, "chapter",
-                  env.get_template("chapter.html").render(chapter=ch, sources=sources, book=book))
-             for ch in book.chapters]
-    ed = book.editorial
-    appendices = []
-    if ed.claims or ed.slips:
-        appendices.append(("claims-checked", "Claims checked", "claims.html"))
-    if ed.events:
-        appendices.append(("timeline", "Timeline", "timeline.html"))
+def appendices(book: Book) -> list[tuple[str, str, str]]:
+    """(id, title, template) of the generated back matter, in order."""
+    found = []
+    if book.editorial.claims or book.editorial.slips:
+        found.append(("claims-checked", "Claims checked", "claims.html"))
+    if book.editorial.events:
+        found.append(("timeline", "Timeline", "timeline.html"))
     title = "Sources and their reliability" if any(s.profile for s in book.sources) else "Sources"
-    appendices.append(("sources", title, "sources.html"))
-    for part_id, part_title, template in appendices:
-        body = env.get_template(template).render(book=book, sources=sources, part_id=part_id,
-                                                 title=part_title,
-                                                 claim_ids={c.id for c in ed.claims})
-        parts.append(Part(part_id, part_title, "appendix", body))
-    return RenderedBook(book, tuple(parts), env)
+    found.append(("sources", title, "sources.html"))
+    return found
 
 
 def human_date(value: str | None) -> str:
@@ -125,7 +151,7 @@ def join_names(names: tuple[str, ...] | list[str]) -> str:
 
 
 def short_name(source: Source) -> str:
-    """A caption for an excerpt: the authors' surnames, or the outlet when unsigned."""
+    """A caption for an excerpt: the authors' surnames, or 'No byline'."""
     if source.authors:
         return join_names([a.split()[-1] for a in source.authors])
-    return source.outlet
+    return "No byline"

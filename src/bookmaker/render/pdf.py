@@ -62,7 +62,7 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Path]) -> 
     from weasyprint.text.fonts import FontConfiguration
 
     book = rendered.book
-    html = rendered.env.get_template("book.html").render(book=book, parts=rendered.parts)
+    html = rendered.env.get_template("book.html").render(book=book, parts=rendered.parts("pdf"))
     refused: list[tuple[str, str]] = []
     fetcher = make_fetcher([book.project, PACKAGE_DIR / "styles", PACKAGE_DIR / "fonts"], refused)
     try:
