@@ -42,13 +42,13 @@ def _load(path: Path, top_key: str, errors: Errors, extra: tuple[str, ...] = ())
     return f if f.ok else None
 
 
-def site(source_id: str | None, text: str | None, loc: Location, sources: dict[str, Source],
-         errors: Errors) -> ClaimSite | None:
+def site(f: Fields, sources: dict[str, Source], errors: Errors) -> ClaimSite | None:
     """A place where a source makes a claim; the text must occur there once."""
+    source_id, text, loc = f.get("source", str), f.get("text", str), f.where("text")
     if source_id is None or text is None:
         return None
     if source_id not in sources:
-        errors.add(f"unknown source id '{source_id}'", loc,
+        errors.add(f"unknown source id '{source_id}'", f.where("source"),
                    did_you_mean(source_id, sources) or f"sources: {', '.join(sorted(sources))}")
         return None
     count = len(find_all(sources[source_id].text, text))
@@ -84,7 +84,7 @@ def load_claims(path: Path, sources: dict[str, Source], errors: Errors):
         for j, m in enumerate(made):
             s = Fields(m, "a made_by entry", made.where(j), errors, ("source", "text"), ("source", "text"))
             if s.ok:
-                sites.append(site(s.get("source", str), s.get("text", str), made.where(j), sources, errors))
+                sites.append(site(s, sources, errors))
         claims.append(Claim(cid or "?", c.get("claim", str, default=""), verdict or "unverified",
                             c.get("explanation", str, default=""), c.get("reference", str),
                             tuple(x for x in sites if x), items.where(i)))
@@ -97,7 +97,7 @@ def load_claims(path: Path, sources: dict[str, Source], errors: Errors):
         if not s.ok:
             continue
         sid = unique_id(s, ids, errors, default=f"s{i + 1}")
-        where = site(s.get("source", str), s.get("text", str), items.where(i), sources, errors)
+        where = site(s, sources, errors)
         if where:
             slips.append(Slip(sid or f"s{i + 1}", where, s.get("correction", str, default=""),
                               s.get("reference", str), items.where(i)))

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from .errors import Errors, Location
-from .match import find_all
+from .match import closest_passage, find_all
 from .model import Profile, Source
 from .yamlsrc import Fields, load_yaml
 
@@ -71,8 +71,9 @@ def load_source(path: Path, errors: Errors) -> Source | None:
     if meta is None or len(errors.items) > before:
         return None
     body = "".join(lines[close + 1:])
+    evidence_at = meta.pop("evidence_at")
     source = Source(text=body, body_line=close + 2, path=path, **meta)
-    check_profile(source, errors)
+    check_profile(source, evidence_at, errors)
     return source
 
 
@@ -113,7 +114,13 @@ def load_front_matter(text: str, path: Path, errors: Errors) -> dict | None:
         "language": f.get("language", str), "translators": f.names("translator", nullable=True) or (),
         "original_language": f.get("original_language", str), "accessed": accessed,
         "profile": load_profile(f, errors),
+        "evidence_at": profile_key(f, "stance_evidence"),
     }
+
+
+def profile_key(f: Fields, key: str) -> Location:
+    profile = f.map.get("profile")
+    return profile.where(key) if hasattr(profile, "where") else f.where("profile")
 
 
 def load_profile(f: Fields, errors: Errors) -> Profile | None:
@@ -130,11 +137,13 @@ def load_profile(f: Fields, errors: Errors) -> Profile | None:
                    **{k: p.get(k, str) for k in PROFILE_KEYS if k != "errors"})
 
 
-def check_profile(source: Source, errors: Errors) -> None:
+def check_profile(source: Source, where: Location, errors: Errors) -> None:
     """The stance evidence is a quotation, so it is checked like an excerpt."""
     evidence = source.profile.stance_evidence if source.profile else None
-    if evidence and len(find_all(source.text, evidence)) != 1:
-        count = len(find_all(source.text, evidence))
+    count = len(find_all(source.text, evidence)) if evidence else 1
+    if count != 1:
+        near = closest_passage(source.text, evidence) if count == 0 else None
         errors.add("profile's stance_evidence " + ("is not in the text" if count == 0
-                   else f"occurs {count} times in the text"), Location(source.path, 1),
+                   else f"occurs {count} times in the text"), where,
+                   f"closest passage: \"{near}\"" if near else
                    "quote a phrase that occurs exactly once in the source")
