@@ -126,3 +126,10 @@ def test_all_errors_reported_together(tmp_path):
     outline = OUTLINE.replace("excerpt: one", "excerpt: nope") + "      - note: x\n        kind: bad\n"
     errs = errors(tmp_path, outline, {"one": front(autor="x")})
     assert len(errs) >= 3
+
+
+@pytest.mark.parametrize("chapter_id", ["sources", "timeline", "fn3", "src-one"])
+def test_reserved_chapter_ids(tmp_path, chapter_id):
+    outline = OUTLINE.replace("  - title: C\n", f"  - title: C\n    id: {chapter_id}\n")
+    errs = errors(tmp_path, outline, {"one": front()})
+    assert any("is reserved" in e.message and e.where.line == 6 for e in errs), [str(e) for e in errs]

@@ -21,6 +21,10 @@ CHAPTER_KEYS = ("title", "id", "content")
 BLOCK_KINDS = ("excerpt", "note", "text", "heading", "compare")
 EXCERPT_KEYS = ("excerpt", "quote", "from", "to")
 NOTE_KEYS = ("note", "kind", "claims")
+# Ids the generated parts use; a chapter taking one would break links.
+RESERVED_IDS = ("title-page", "contents", "claims-checked", "timeline", "sources", "titlepage",
+                "nav", "toc", "slips")
+GENERATED_ID = re.compile(r"^((x|fn|fnref)\d+|(src|claim|slip)-.*)$")
 
 
 def read_text(path: Path) -> str:
@@ -80,6 +84,9 @@ def parse_chapters(book: Fields, errors: Errors) -> tuple[ChapterSpec, ...]:
         if not re.match(r"^[A-Za-z][A-Za-z0-9_-]*$", chapter_id):
             errors.add(f"chapter id '{chapter_id}' must start with a letter and hold only "
                        "letters, digits, '-' and '_'", ch.where("id"))
+        if chapter_id in RESERVED_IDS or GENERATED_ID.match(chapter_id):
+            errors.add(f"chapter id '{chapter_id}' is reserved for bookmaker's own parts",
+                       ch.where("id") if "id" in ch.map else loc, "give the chapter another 'id'")
         if chapter_id in seen:
             errors.add(f"duplicate chapter id '{chapter_id}'", ch.where("id") if "id" in ch.map else loc,
                        f"first used at line {seen[chapter_id].line}")
