@@ -26,3 +26,10 @@ def shipped_book(tmp_path_factory):
         if (ROOT / name).exists():
             shutil.copytree(ROOT / name, project / name)
     return build(project), project / "dist"
+
+
+@pytest.fixture(scope="session")
+def hostile_book(tmp_path_factory):
+    """The book of hostile sources and notes, built once."""
+    out = tmp_path_factory.mktemp("hostile-dist")
+    return build(BOOKS / "hostile", out=out), out

@@ -9,7 +9,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from ace import run_ace  # noqa: E402  (installed by scripts/setup.sh --test)
 
 
-@pytest.mark.parametrize("book", ["small_book", "shipped_book"])
+@pytest.mark.parametrize("book", ["small_book", "shipped_book", "hostile_book"])
 def test_ace_reports_no_violation(request, book):
     result, _ = request.getfixturevalue(book)
     violations = run_ace(result.outputs["epub"])

@@ -17,8 +17,8 @@ FORBIDDEN = ("script", "img", "iframe", "object", "embed", "link", "style", "inp
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    return build(BOOKS / "hostile", out=tmp_path_factory.mktemp("hostile"))
+def hostile(hostile_book):
+    return hostile_book[0]
 
 
 def test_no_markup_from_sources_or_notes_reaches_the_epub(hostile):
