@@ -12,4 +12,8 @@ test:
 
 bench:
 	scripts/setup.sh
+	@command -v pandoc >/dev/null || { s=$$([ "$$(id -u)" -eq 0 ] || echo sudo -n); \
+	    $$s env DEBIAN_FRONTEND=noninteractive apt-get -qq update && \
+	    $$s env DEBIAN_FRONTEND=noninteractive apt-get -y -qq install --no-install-recommends pandoc >/dev/null; } \
+	  || echo "bench: could not install pandoc; its baselines are skipped" >&2
 	$(PYTHON) bench/bench.py
