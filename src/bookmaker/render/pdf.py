@@ -7,16 +7,18 @@ fonts, and refuses every other URL (network, other files, ``..`` escapes).
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..errors import BookError, Location
+from ..model import Book, Compare, Excerpt
 from .html import PACKAGE_DIR, RenderedBook
 
 
-class RefusedURL(Exception):
-    """A resource outside the sandbox; WeasyPrint stops on it (see make_fetcher)."""
+MAX_RELAYOUTS = 3
+log = logging.getLogger("bookmaker")
 
 
 def allowed_path(url: str, roots: list[Path]) -> Path | None:
@@ -56,6 +58,31 @@ def make_fetcher(roots: list[Path], refused: list[str]):
     return SandboxFetcher()
 
 
+def drifted_footnotes(document, book: Book) -> dict[int, str]:
+    """Excerpts whose footnote WeasyPrint put on another page than the call.
+
+    WeasyPrint 70 sometimes defers a footnote to the next page although it
+    fits (after backtracking for a page break, or inside flex items).  Each
+    call carries the anchor ``callN`` and each note ``fnN``; the document's
+    public ``Page.anchors`` tell where they landed.  Returns the excerpt number
+    mapped to the id of the block to move: its figure, or its compare group.
+    """
+    page_of: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            page_of.setdefault(name, index)
+    drifted = {}
+    for chapter in book.chapters:
+        for block in chapter.blocks:
+            group = block.excerpts if isinstance(block, Compare) else (
+                (block,) if isinstance(block, Excerpt) else ())
+            for excerpt in group:
+                n = excerpt.number
+                if page_of.get(f"call{n}") != page_of.get(f"fn{n}"):
+                    drifted[n] = f"cmp{group[0].number}" if isinstance(block, Compare) else f"x{n}"
+    return drifted
+
+
 def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Path]) -> None:
     """Render the whole book into ``target`` (a temporary path the caller renames)."""
     import weasyprint
@@ -69,8 +96,22 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Path]) -> 
         fonts = FontConfiguration()  # one for CSS and layout, or @font-face is ignored
         css = [weasyprint.CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts)
                for p in stylesheets]
-        document = weasyprint.HTML(string=html, base_url=str(book.project) + os.sep,
-                                   url_fetcher=fetcher).render(stylesheets=css, font_config=fonts)
+        source = weasyprint.HTML(string=html, base_url=str(book.project) + os.sep, url_fetcher=fetcher)
+        document = source.render(stylesheets=css, font_config=fonts)
+        breaks: list[str] = []
+        for _ in range(MAX_RELAYOUTS):
+            drifted = drifted_footnotes(document, book)
+            if not drifted:
+                break
+            # Start each block whose footnote drifted on a fresh page, and lay out again.
+            breaks += [anchor for anchor in drifted.values() if anchor not in breaks]
+            log.info("laying out again: footnotes %s drifted from their page", sorted(drifted))
+            extra = weasyprint.CSS(string=", ".join(f"#{a}" for a in breaks) +
+                                   " { break-before: page; }", font_config=fonts)
+            document = source.render(stylesheets=[*css, extra], font_config=fonts)
+        for number in drifted_footnotes(document, book):
+            log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
+                        book.project, number)
         document.write_pdf(target, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
     except weasyprint.urls.FatalURLFetchingError:
         what, url = refused[-1] if refused else ("refused to load", "a resource")
