@@ -118,3 +118,8 @@ def test_strict_turns_warnings_into_errors(project):
     assert run("check", project).returncode == 0
     strict = run("check", project, "--strict")
     assert strict.returncode == 1 and "never quoted" in strict.stderr
+
+
+def test_bad_source_date_epoch_is_a_usage_error(project):
+    done = run("check", project, env={"SOURCE_DATE_EPOCH": "yesterday"})
+    assert done.returncode == 2 and "SOURCE_DATE_EPOCH" in done.stderr and "Traceback" not in done.stderr

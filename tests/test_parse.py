@@ -133,3 +133,66 @@ def test_reserved_chapter_ids(tmp_path, chapter_id):
     outline = OUTLINE.replace("  - title: C\n", f"  - title: C\n    id: {chapter_id}\n")
     errs = errors(tmp_path, outline, {"one": front()})
     assert any("is reserved" in e.message and e.where.line == 6 for e in errs), [str(e) for e in errs]
+
+
+# ---- regressions found by the property tests (test_properties.py) ----------------
+
+def outline_errors(tmp_path, raw: bytes):
+    make_project(tmp_path, OUTLINE, {"one": front()})
+    (tmp_path / "book" / "outline.yaml").write_bytes(raw)
+    return errors_of(tmp_path)
+
+
+def errors_of(project):
+    with pytest.raises(BuildFailed) as exc:
+        check(project)
+    return exc.value.errors
+
+
+@pytest.mark.parametrize("raw, message, line", [
+    # a control character: had no line, and PyYAML's '"<unicode string>", position N'
+    (OUTLINE.encode() + b"\x00\n", "U+0000 is not allowed", 9),
+    # not UTF-8: had no line
+    (b"title: T\n\xff\n", "not UTF-8", 2),
+    # PyYAML counts U+2028 and a lone CR as line ends: line 4, and line 2 of a 1-line file
+    ("title: T\u2028\u2028\nbogus: 1\n".encode(), "unknown key 'bogus'", 2),
+    (b"title: T\rbogus: 1\r", "unknown key 'bogus'", 1),
+    # an explicit tag on the wrong kind of node: ValueError, AttributeError
+    (b"title: T\neditors: !!map E\n", "the tag !!map needs a mapping, not a scalar", 2),
+    (b"title: T\neditors: !!seq {a: 1}\n", "the tag !!seq needs a sequence, not a mapping", 2),
+    # deep nesting: RecursionError
+    (b"title: T\nchapters: " + b"[" * 500 + b"\n", "nested more than 64 levels", 2),
+    (b"title: T\nchapters:\n" + b"- " * 500 + b"x\n", "nested more than 64 levels", 3),
+    # a mapping as a key: str() of it doubled per level; 40 levels ran out of memory
+    (b"title: T\n" + b"? " * 40 + b"x\n", "a key must be a plain word, not a mapping", 2),
+], ids=["nul", "not-utf8", "u2028", "lone-cr", "map-tag", "seq-tag", "deep-flow", "deep-block",
+        "nested-keys"])
+def test_outline_yaml_regressions(tmp_path, raw, message, line):
+    errs = outline_errors(tmp_path, raw)
+    assert any(message in e.message and e.where.line == line for e in errs), [str(e) for e in errs]
+
+
+def test_timeline_reference_that_is_not_an_id(tmp_path):
+    """A list inside 'sources:' raised TypeError (unhashable) in the timeline check."""
+    timeline = "events:\n  - date: 1901\n    event: E\n    sources: [[one], {a: 1}]\n"
+    make_project(tmp_path, OUTLINE, {"one": front()}, files={"book/timeline.yaml": timeline})
+    errs = errors_of(tmp_path)
+    assert [(e.message, e.where.line) for e in errs] == [
+        ("each of 'sources' must be an id, not a list", 4),
+        ("each of 'sources' must be an id, not a mapping", 4)]
+
+
+def test_profile_that_is_a_list(tmp_path):
+    """`profile: []` raised TypeError while locating its stance_evidence."""
+    errs = errors(tmp_path, sources={"one": front(profile="[]")})
+    assert any("profile must be a mapping" in e.message and e.where.line == 8 for e in errs), \
+        [str(e) for e in errs]
+
+
+def test_source_with_old_mac_line_ends(tmp_path):
+    """Lines end at '\\n': a CR-only file had front-matter errors on lines past its end."""
+    make_project(tmp_path, OUTLINE)
+    (tmp_path / "seeds" / "one.md").write_bytes(front(autor="x").replace("\n", "\r").encode())
+    [error] = errors_of(tmp_path)[:1]
+    assert "must start with a front-matter block" in error.message and error.where.line == 1
+    assert "line ends" in error.hint

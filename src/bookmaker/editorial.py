@@ -14,7 +14,7 @@ from .match import clip, closest_passage, find_all
 from .model import VERDICTS, Claim, ClaimSite, Editorial, Event, Source
 from .outline import read_text
 from .sources import DATE
-from .yamlsrc import Fields, MarkedList, load_yaml
+from .yamlsrc import Fields, MarkedList, describe, load_yaml
 
 CLAIM_KEYS = ("id", "claim", "verdict", "explanation", "reference", "made_by", "date")
 SLIP_KEYS = ("id", "source", "text", "correction", "reference")
@@ -134,7 +134,11 @@ def load_timeline(path: Path, sources: dict[str, Source], known: set[str],
         for key, pool in (("claims", known), ("sources", set(sources))):
             value = e.get(key, list, default=[])
             for j, ref in enumerate(value):
-                if ref not in pool:
+                if not isinstance(ref, str):
+                    # `claims: [[c1]]` gives a list item; testing it against the set of
+                    # ids raised TypeError (unhashable) instead of reporting it.
+                    errors.add(f"each of '{key}' must be an id, not {describe(ref)}", value.where(j))
+                elif ref not in pool:
                     errors.add(f"unknown {key[:-1]} id '{ref}'", value.where(j), did_you_mean(str(ref), pool))
             refs[key] = tuple(str(v) for v in value)
         events.append(Event(date, e.get("event", str, default=""), refs["claims"], refs["sources"]))

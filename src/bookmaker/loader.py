@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from .editorial import load_editorial
-from .errors import BookError, Errors, Location, did_you_mean
+from .errors import Errors, Location, UsageError, did_you_mean
 from .match import clip, closest_passage, find_all, paragraphs
 from .model import (ANSWERING_KINDS, Block, Book, Chapter, Compare, CompareSpec, Editorial,
                     Excerpt, ExcerptSpec, Heading, HeadingSpec, Note, NoteSpec, Outline, Source,
@@ -170,7 +170,7 @@ def book_date(outline: Outline, sources: dict[str, Source]) -> str:
         try:
             return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date().isoformat()
         except (ValueError, OverflowError, OSError):
-            raise BookError(f"SOURCE_DATE_EPOCH must be a number of seconds, not '{epoch}'") from None
+            raise UsageError(f"SOURCE_DATE_EPOCH must be a number of seconds, not '{epoch}'") from None
     if outline.date:
         return outline.date
     dates = [d for s in sources.values() for d in (s.accessed, s.published) if d]

@@ -24,19 +24,26 @@ NOTE_KEYS = ("note", "kind", "claims")
 # Ids the generated parts use; a chapter taking one would break links.
 RESERVED_IDS = ("title-page", "contents", "claims-checked", "timeline", "sources", "titlepage",
                 "nav", "toc", "slips")
-GENERATED_ID = re.compile(r"^((x|fn|fnref)\d+|(src|claim|slip)-.*)$")
+GENERATED_ID = re.compile(r"^((x|fn|fnref|call|cmp)\d+|(src|claim|slip)-.*)$")
 
 
 def read_text(path: Path) -> str:
     """A project text file as str, or a BookError saying why not."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise BookError("file not found", Location(path)) from None
     except OSError as exc:
         raise BookError(f"cannot read file: {exc.strerror}", Location(path)) from None
+    try:
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BookError(f"file is not UTF-8 text (offset {exc.start})", Location(path)) from None
+        # Point at the line of the bad byte, as sources.load_source does: an error
+        # about a readable file always has a line to go to.
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        raise BookError(f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                        Location(path, raw.count(b"\n", 0, exc.start) + 1, exc.start - line_start + 1),
+                        "save the file as UTF-8") from None
 
 
 def parse_outline(path: Path, errors: Errors) -> Outline | None:

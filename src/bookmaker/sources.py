@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import Errors, Location
 from .match import closest_passage, find_all
 from .model import Profile, Source
-from .yamlsrc import Fields, load_yaml
+from .yamlsrc import Fields, MarkedDict, load_yaml
 
 SOURCE_KEYS = ("id", "title", "author", "outlet", "published", "url", "language",
                "translator", "original_language", "accessed", "profile")
@@ -56,9 +56,15 @@ def load_source(path: Path, errors: Errors) -> Source | None:
         errors.add(f"source is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
                    Location(path, line), "save the file as UTF-8")
         return None
-    lines = content.splitlines(keepends=True)
+    # Lines end at '\n' only, as bookmaker counts them everywhere else: splitlines()
+    # also breaks at '\r', '\f', U+2028 and more, so a file with old Mac line ends
+    # got front-matter errors on lines past its end, and a '---' after a form feed
+    # closed the front matter in the middle of a line.
+    lines = [line for line in re.split(r"(?<=\n)", content) if line]
     if not lines or not FENCE.match(lines[0].rstrip("\r\n")):
+        cr_only = re.match(r"---[ \t]*\r(?!\n)", content)
         errors.add("source must start with a front-matter block opened by '---'", Location(path, 1),
+                   "save the file with '\\n' line ends, not '\\r' alone" if cr_only else
                    "add '---', the keys title, author, outlet, published, url, language, then '---'")
         return None
     close = next((i for i in range(1, len(lines)) if FENCE.match(lines[i].rstrip("\r\n"))), None)
@@ -120,7 +126,9 @@ def load_front_matter(text: str, path: Path, errors: Errors) -> dict | None:
 
 def profile_key(f: Fields, key: str) -> Location:
     profile = f.map.get("profile")
-    return profile.where(key) if hasattr(profile, "where") else f.where("profile")
+    # Only a mapping has keys: a MarkedList has a where() too, but takes an index
+    # (`profile: []` crashed with TypeError comparing the key to a number).
+    return profile.where(key) if isinstance(profile, MarkedDict) else f.where("profile")
 
 
 def load_profile(f: Fields, errors: Errors) -> Profile | None:

@@ -36,9 +36,34 @@ class MarkedList(list):
         return self.item_locs[index] if index < len(self.item_locs) else self.loc
 
 
-def _loader_class(path: Path, line_offset: int) -> type[yaml.SafeLoader]:
+MAX_DEPTH = 64  # nesting levels of lists and mappings in one YAML file
+
+
+def _position(text: str, path: Path, index: int, line_offset: int) -> Location:
+    """The line and column of character ``index`` of ``text``, lines ending at '\n'.
+
+    PyYAML's own mark.line also breaks lines at U+0085, U+2028, U+2029 and a lone
+    '\r', which no editor (nor grep -n, nor the rest of bookmaker) counts as line
+    ends, so a file holding one got errors pointing at the wrong line, even past
+    its end.  The mark's character index is exact; the line is counted from it.
+    """
+    index = max(0, min(index, len(text)))
+    line_start = text.rfind("\n", 0, index) + 1
+    return Location(path, text.count("\n", 0, index) + 1 + line_offset, index - line_start + 1)
+
+
+def _loader_class(text: str, path: Path, line_offset: int) -> type[yaml.SafeLoader]:
     def location(mark: yaml.Mark) -> Location:
-        return Location(path, mark.line + 1 + line_offset, mark.column + 1)
+        return _position(text, path, mark.index, line_offset)
+
+    def expect(node: yaml.Node, kind: type, what: str) -> None:
+        # An explicit tag puts any node here: `!!map title` or `!!seq {a: 1}`.  PyYAML's
+        # own constructors check the node's kind; without the check these crashed with
+        # ValueError or AttributeError instead of reporting the line.
+        if not isinstance(node, kind):
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the tag {tag} needs {what}, not a {node.id}", node.start_mark)
 
     class Loader(yaml.SafeLoader):
         # A copy of the resolvers without the timestamp rule: dates stay text.
@@ -46,12 +71,35 @@ def _loader_class(path: Path, line_offset: int) -> type[yaml.SafeLoader]:
             key: [r for r in rules if r[0] != "tag:yaml.org,2002:timestamp"]
             for key, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
         }
+        depth = 0
+
+        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+            # PyYAML composes and constructs nested nodes recursively: a few hundred
+            # '[' (or '- - - ...') escaped as RecursionError.  No book nests deeper
+            # than a dozen levels, so refuse deep nesting with the line it starts on.
+            if self.depth >= MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"values nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark)
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
 
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> MarkedDict:
+            expect(node, yaml.MappingNode, "a mapping")
             result = MarkedDict()
             result.loc = location(node.start_mark)
             result.key_locs = {}
             for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    # `? [a]: x` or `? ? ? x`: str() of a nested key repeats the quoting
+                    # of each level, doubling its length per level, so a 60-byte outline
+                    # ran out of memory.  No book key is a list or a mapping.
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"a key must be a plain word, not a {key_node.id}",
+                        key_node.start_mark)
                 key = self.construct_object(key_node, deep=True)
                 if not isinstance(key, str):
                     key = str(key)
@@ -63,6 +111,7 @@ def _loader_class(path: Path, line_offset: int) -> type[yaml.SafeLoader]:
             return result
 
         def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> MarkedList:
+            expect(node, yaml.SequenceNode, "a sequence")
             result = MarkedList(self.construct_object(n, deep=True) for n in node.value)
             result.loc = location(node.start_mark)
             result.item_locs = [location(n.start_mark) for n in node.value]
@@ -79,10 +128,10 @@ def load_yaml(text: str, path: Path, line_offset: int = 0) -> Any:
     ``line_offset`` shifts reported lines, for front matter inside a larger file.
     """
     try:
-        return yaml.load(text, Loader=_loader_class(path, line_offset))  # noqa: S506 (safe loader)
+        return yaml.load(text, Loader=_loader_class(text, path, line_offset))  # noqa: S506 (safe loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = Location(path, mark.line + 1 + line_offset, mark.column + 1) if mark else Location(path)
+        where = _position(text, path, mark.index, line_offset) if mark else Location(path, 1 + line_offset)
         problem = exc.problem or exc.context or "invalid YAML"
         hint = None
         if "\\t" in problem or "tab" in problem:
@@ -92,8 +141,16 @@ def load_yaml(text: str, path: Path, line_offset: int = 0) -> Any:
         elif "expected <block end>" in problem or "indentation" in problem:
             hint = "check the indentation of this line against the lines above"
         raise BookError(f"YAML syntax error: {problem}", where, hint) from None
+    except yaml.reader.ReaderError as exc:
+        # A control character (NUL, ESC, ...) has no mark, only a position in the
+        # text; without this it was reported with no line and PyYAML's
+        # '"<unicode string>", position N' in the message.
+        raise BookError(f"YAML error: character U+{exc.character:04X} is not allowed in YAML",
+                        _position(text, path, exc.position, line_offset),
+                        "remove the control character, or write it as an escape in a "
+                        "double-quoted string") from None
     except yaml.YAMLError as exc:  # errors without a mark
-        raise BookError(f"YAML error: {exc}", Location(path)) from None
+        raise BookError(f"YAML error: {exc}", Location(path, 1 + line_offset)) from None
 
 
 TYPE_NAMES = {str: "a string", list: "a list", dict: "a mapping", int: "a number", bool: "true or false"}
