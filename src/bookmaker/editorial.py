@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import BookError, Errors, Location, did_you_mean
+from .errors import Errors, Location, did_you_mean
 from .match import clip, closest_passage, find_all
 from .model import VERDICTS, Claim, ClaimSite, Editorial, Event, Source
-from .outline import read_text
 from .sources import DATE
-from .yamlsrc import Fields, MarkedList, describe, load_yaml
+from .yamlsrc import Fields, MarkedList, describe, load_data_file
 
 CLAIM_KEYS = ("id", "claim", "verdict", "explanation", "reference", "made_by", "date")
 SLIP_KEYS = ("id", "source", "text", "correction", "reference")
@@ -30,13 +29,8 @@ def load_editorial(book_dir: Path, sources: dict[str, Source], errors: Errors) -
 
 
 def _load(path: Path, top_key: str, errors: Errors, extra: tuple[str, ...] = ()) -> Fields | None:
-    try:
-        data = load_yaml(read_text(path), path)
-    except BookError as exc:
-        errors.items.append(exc)
-        return None
+    data = load_data_file(path, errors, f"the file is empty; expected a '{top_key}' list")
     if data is None:
-        errors.add(f"the file is empty; expected a '{top_key}' list", Location(path, 1))
         return None
     f = Fields(data, path.name, Location(path, 1), errors, (top_key, *extra), (top_key,))
     return f if f.ok else None

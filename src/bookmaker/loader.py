@@ -15,8 +15,8 @@ from .editorial import load_editorial
 from .errors import Errors, Location, UsageError, did_you_mean
 from .match import clip, closest_passage, find_all, paragraphs
 from .model import (ANSWERING_KINDS, Block, Book, Chapter, Compare, CompareSpec, Editorial,
-                    Excerpt, ExcerptSpec, Heading, HeadingSpec, Note, NoteSpec, Outline, Source,
-                    Text)
+                    ChapterSpec, Excerpt, ExcerptSpec, Heading, HeadingSpec, Note, Outline,
+                    Source)
 from .outline import parse_outline, slugify
 from .sources import load_sources
 
@@ -58,7 +58,7 @@ class Resolver:
         self.quoted: set[str] = set()
         self.order: list[str] = []  # sources in order of first quotation
 
-    def chapter(self, spec) -> Chapter:
+    def chapter(self, spec: ChapterSpec) -> Chapter:
         blocks: list[Block] = []
         for b in spec.blocks:
             if isinstance(b, ExcerptSpec):
@@ -66,12 +66,10 @@ class Resolver:
             elif isinstance(b, CompareSpec):
                 parts = [x for x in map(self.excerpt, b.excerpts) if x]
                 blocks.append(Compare(tuple(parts)))
-            elif isinstance(b, NoteSpec):
-                blocks.append(Note(b.kind, b.markdown, b.claims, b.loc))
             elif isinstance(b, HeadingSpec):
                 blocks.append(Heading(b.title, f"{spec.id}-{slugify(b.title) or 'section'}"))
-            else:
-                blocks.append(Text(b.markdown, b.loc))
+            else:  # Note and Text come from the outline as they are
+                blocks.append(b)
         return Chapter(spec.id, spec.title, tuple(blocks))
 
     def excerpt(self, spec: ExcerptSpec) -> Excerpt | None:

@@ -31,20 +31,6 @@ class ExcerptSpec:
 
 
 @dataclass(frozen=True)
-class NoteSpec:
-    kind: str
-    markdown: str
-    claims: tuple[str, ...]
-    loc: Location
-
-
-@dataclass(frozen=True)
-class TextSpec:
-    markdown: str
-    loc: Location
-
-
-@dataclass(frozen=True)
 class HeadingSpec:
     title: str
     loc: Location
@@ -56,7 +42,8 @@ class CompareSpec:
     loc: Location
 
 
-BlockSpec = Union[ExcerptSpec, NoteSpec, TextSpec, HeadingSpec, CompareSpec]
+# Notes and text need no source, so the outline produces them in their final form.
+BlockSpec = Union[ExcerptSpec, "Note", "Text", HeadingSpec, CompareSpec]
 
 
 @dataclass(frozen=True)

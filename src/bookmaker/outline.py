@@ -10,11 +10,11 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from .errors import BookError, Errors, Location, did_you_mean
+from .errors import Errors, Location, did_you_mean
 from .model import (NOTE_KINDS, BlockSpec, ChapterSpec, CompareSpec, ExcerptSpec, HeadingSpec,
-                    NoteSpec, Outline, TextSpec)
+                    Note, Outline, Text)
 from .sources import DATE, LANGUAGE
-from .yamlsrc import Fields, MarkedList, describe, load_yaml
+from .yamlsrc import Fields, MarkedList, describe, load_data_file
 
 BOOK_KEYS = ("title", "subtitle", "editors", "language", "date", "chapters")
 CHAPTER_KEYS = ("title", "id", "content")
@@ -27,34 +27,10 @@ RESERVED_IDS = ("title-page", "contents", "claims-checked", "timeline", "sources
 GENERATED_ID = re.compile(r"^((x|fn|fnref|call|cmp)\d+|(src|claim|slip)-.*)$")
 
 
-def read_text(path: Path) -> str:
-    """A project text file as str, or a BookError saying why not."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise BookError("file not found", Location(path)) from None
-    except OSError as exc:
-        raise BookError(f"cannot read file: {exc.strerror}", Location(path)) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        # Point at the line of the bad byte, as sources.load_source does: an error
-        # about a readable file always has a line to go to.
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        raise BookError(f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-                        Location(path, raw.count(b"\n", 0, exc.start) + 1, exc.start - line_start + 1),
-                        "save the file as UTF-8") from None
-
-
 def parse_outline(path: Path, errors: Errors) -> Outline | None:
-    try:
-        data = load_yaml(read_text(path), path)
-    except BookError as exc:
-        errors.items.append(exc)
-        return None
+    data = load_data_file(path, errors, "the outline is empty",
+                          "give at least title, editors, language and chapters")
     if data is None:
-        errors.add("the outline is empty", Location(path, 1),
-                   "give at least title, editors, language and chapters")
         return None
     book = Fields(data, "the outline", Location(path, 1), errors, BOOK_KEYS,
                   ("title", "editors", "language", "chapters"))
@@ -131,11 +107,11 @@ def parse_block(raw: Any, loc: Location, errors: Errors, nested: bool = False) -
         if note_kind is not None and note_kind not in NOTE_KINDS:
             errors.add(f"unknown note kind '{note_kind}'", f.where("kind"),
                        did_you_mean(note_kind, NOTE_KINDS) or f"one of: {', '.join(NOTE_KINDS)}")
-        return NoteSpec(note_kind or "context", f.get("note", str, default=""),
+        return Note(note_kind or "context", f.get("note", str, default=""),
                         id_list(f, "claims", errors), loc)
     if kind == "text":
         f = Fields(raw, "a text block", loc, errors, ("text",))
-        return TextSpec(f.get("text", str, default=""), loc)
+        return Text(f.get("text", str, default=""), loc)
     if kind == "heading":
         f = Fields(raw, "a heading", loc, errors, ("heading",))
         return HeadingSpec(f.get("heading", str, default=""), loc)
@@ -188,4 +164,4 @@ def slugify(text: str) -> str:
     return slug[:60].rstrip("-")
 
 
-__all__ = ["parse_outline", "read_text", "slugify", "DATE"]
+__all__ = ["parse_outline", "slugify", "DATE"]
