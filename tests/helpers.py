@@ -23,6 +23,18 @@ language: {language}
 """
 
 
+# The smallest outline: one chapter whose content blocks the caller gives
+# (YAML lines indented by six spaces).
+OUTLINE = """\
+title: T
+editors: [E]
+language: en
+chapters:
+  - title: C
+    content:
+{blocks}"""
+
+
 def make_project(root: Path, outline: str, sources: dict[str, str] | None = None,
                  files: dict[str, str] | None = None, language: str = "en") -> Path:
     """A book project in ``root``: an outline, and sources given as id -> body text."""

@@ -1,6 +1,6 @@
 """Excerpt matching: each tolerance, and each error with its location and hint."""
 import pytest
-from helpers import make_project
+from helpers import OUTLINE, make_project
 
 from bookmaker.api import check
 from bookmaker.errors import BuildFailed
@@ -45,15 +45,6 @@ def test_paragraphs_are_kept():
     assert paragraphs("one\ntwo\n\nthree\n \nfour") == ("one two", "three", "four")
 
 
-OUTLINE = """\
-title: T
-editors: [E]
-language: en
-chapters:
-  - title: C
-    content:
-{blocks}
-"""
 
 
 def errors_for(tmp_path, blocks, text=TEXT):

@@ -1,20 +1,12 @@
 """Front matter and outline parsing: what is accepted, and every error's location."""
 import pytest
+import helpers
 from helpers import make_project
 
 from bookmaker.api import check
 from bookmaker.errors import BuildFailed
 
-OUTLINE = """\
-title: T
-editors: [E]
-language: en
-chapters:
-  - title: C
-    content:
-      - excerpt: one
-        quote: first sentence
-"""
+OUTLINE = helpers.OUTLINE.format(blocks="      - excerpt: one\n        quote: first sentence\n")
 
 
 def errors(tmp_path, outline=OUTLINE, sources=None):

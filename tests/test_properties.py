@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from helpers import BOOKS
+from helpers import BOOKS, OUTLINE
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -391,15 +391,7 @@ def body_of(name: str) -> str:
 
 bodies = st.one_of(generated_body, st.sampled_from([body_of(n) for n in SOURCE_FILES]))
 
-QUOTE_OUTLINE = """\
-title: T
-editors: [E]
-language: en
-chapters:
-  - title: C
-    content:
-      - excerpt: src
-{keys}"""
+QUOTE_OUTLINE = OUTLINE.format(blocks="      - excerpt: src\n{keys}")
 SOURCE_HEAD = "---\ntitle: S\nauthor: A\noutlet: O\npublished: 2020\nurl: null\nlanguage: en\n---\n"
 
 
