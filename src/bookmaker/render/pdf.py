@@ -99,8 +99,8 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Path]) -> 
         source = weasyprint.HTML(string=html, base_url=str(book.project) + os.sep, url_fetcher=fetcher)
         document = source.render(stylesheets=css, font_config=fonts)
         breaks: list[str] = []
+        drifted = drifted_footnotes(document, book)
         for _ in range(MAX_RELAYOUTS):
-            drifted = drifted_footnotes(document, book)
             if not drifted:
                 break
             # Start each block whose footnote drifted on a fresh page, and lay out again.
@@ -109,7 +109,8 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Path]) -> 
             extra = weasyprint.CSS(string=", ".join(f"#{a}" for a in breaks) +
                                    " { break-before: page; }", font_config=fonts)
             document = source.render(stylesheets=[*css, extra], font_config=fonts)
-        for number in drifted_footnotes(document, book):
+            drifted = drifted_footnotes(document, book)
+        for number in drifted:
             log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
                         book.project, number)
         document.write_pdf(target, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
