@@ -88,6 +88,8 @@ def test_duplicate_source_ids(tmp_path):
     (OUTLINE.replace("quote: first sentence", "quote: first sentence\n        from: x"),
      "either 'quote' or 'from'", 7),
     (OUTLINE.replace("excerpt: one", "excerpt: ../one"), "is not a source id", 7),
+    (OUTLINE.replace("excerpt: one", "excerpt: /etc/passwd"), "is not a source id", 7),
+    (OUTLINE.replace("excerpt: one", "excerpt: seeds/one.md"), "is not a source id", 7),
     (OUTLINE.replace("excerpt: one", "excerpt: onne"), "unknown source id 'onne'", 7),
     (OUTLINE + "\ttitle: x\n", "YAML syntax error", 9),
     (OUTLINE.replace("    content:", "   content:"), "YAML syntax error", 6),
@@ -188,3 +190,10 @@ def test_source_with_old_mac_line_ends(tmp_path):
     [error] = errors_of(tmp_path)[:1]
     assert "must start with a front-matter block" in error.message and error.where.line == 1
     assert "line ends" in error.hint
+
+
+def test_source_file_name_cannot_make_an_escaping_id(tmp_path):
+    make_project(tmp_path, OUTLINE, {"one": front()})
+    (tmp_path / "seeds" / "..evil.md").write_text(front(), encoding="utf-8")
+    errs = errors(tmp_path)
+    assert any("may hold only letters" in e.message and e.where.file.name == "..evil.md" for e in errs)
