@@ -8,7 +8,7 @@ from helpers import BOOKS, ROOT
 from bookmaker.api import check
 from bookmaker.errors import BuildFailed
 from bookmaker.match import find_all
-from bookmaker.model import ANSWERING_KINDS, Compare, Excerpt, Note
+from bookmaker.model import ANSWERING_KINDS, Note, excerpts_of
 
 
 @pytest.fixture
@@ -94,8 +94,7 @@ def test_shipped_book_answers_every_flagged_claim_it_quotes():
     quoted = set()
     for chapter in book.chapters:
         for i, block in enumerate(chapter.blocks):
-            excerpts = block.excerpts if isinstance(block, Compare) else (
-                (block,) if isinstance(block, Excerpt) else ())
+            excerpts = excerpts_of(block)
             answers = set()
             for after in chapter.blocks[i + 1:]:
                 if not isinstance(after, Note):

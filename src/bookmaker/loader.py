@@ -16,7 +16,7 @@ from .errors import Errors, Location, UsageError, did_you_mean
 from .match import clip, closest_passage, find_all, paragraphs
 from .model import (ANSWERING_KINDS, Block, Book, Chapter, Compare, CompareSpec, Editorial,
                     ChapterSpec, Excerpt, ExcerptSpec, Heading, HeadingSpec, Note, Outline,
-                    Source)
+                    Source, excerpts_of)
 from .outline import parse_outline, slugify
 from .sources import load_sources
 
@@ -139,8 +139,7 @@ def check_answers(chapters: tuple[Chapter, ...], editorial: Editorial,
     for chapter in chapters:
         blocks = chapter.blocks
         for i, block in enumerate(blocks):
-            excerpts = block.excerpts if isinstance(block, Compare) else (
-                (block,) if isinstance(block, Excerpt) else ())
+            excerpts = excerpts_of(block)
             if not excerpts:
                 continue
             answered: set[str] = set()

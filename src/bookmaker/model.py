@@ -190,13 +190,14 @@ class Chapter:
     blocks: tuple[Block, ...]
 
     def excerpts(self) -> list[Excerpt]:
-        found: list[Excerpt] = []
-        for block in self.blocks:
-            if isinstance(block, Excerpt):
-                found.append(block)
-            elif isinstance(block, Compare):
-                found.extend(block.excerpts)
-        return found
+        return [e for block in self.blocks for e in excerpts_of(block)]
+
+
+def excerpts_of(block: Block) -> tuple[Excerpt, ...]:
+    """The excerpts a block shows: itself, those of a compare group, or none."""
+    if isinstance(block, Compare):
+        return block.excerpts
+    return (block,) if isinstance(block, Excerpt) else ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..errors import BookError, Location
-from ..model import Book, Compare, Excerpt
+from ..model import Book, Compare, excerpts_of
 from .html import PACKAGE_DIR, RenderedBook
 
 
@@ -74,8 +74,7 @@ def drifted_footnotes(document, book: Book) -> dict[int, str]:
     drifted = {}
     for chapter in book.chapters:
         for block in chapter.blocks:
-            group = block.excerpts if isinstance(block, Compare) else (
-                (block,) if isinstance(block, Excerpt) else ())
+            group = excerpts_of(block)
             for excerpt in group:
                 n = excerpt.number
                 if page_of.get(f"call{n}") != page_of.get(f"fn{n}"):
