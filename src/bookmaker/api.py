@@ -59,11 +59,16 @@ def _strict(strict: bool) -> Iterator[None]:
 
 def check(project: Path | str = ".", strict: bool = False) -> Book:
     """Validate outline, sources, excerpts and editorial data without rendering."""
+    return _load(project, FORMATS, strict)[0]
+
+
+def _load(project: Path | str, formats: Sequence[str],
+          strict: bool) -> tuple[Book, dict[str, list[Path]]]:
+    """The checked book and, for each format, its stylesheets (read once, checked)."""
     with _strict(strict):
         book = load_book(_project_dir(project))
-        stylesheets(book.project, "print")
-        stylesheets(book.project, "epub")
-    return book
+        styles = {fmt: stylesheets(book.project, "print" if fmt == "pdf" else fmt) for fmt in formats}
+    return book, styles
 
 
 def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
@@ -72,9 +77,8 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(f"unknown format {unknown[0] if unknown else '(none)'}; choose pdf, epub or all")
-    book = check(project, strict)
+    book, styles = _load(project, FORMATS, strict)  # every style checked, as by `check`
     out_dir = Path(out) if out is not None else book.project / "dist"
-    styles = {fmt: stylesheets(book.project, "print" if fmt == "pdf" else fmt) for fmt in formats}
     _prepare(out_dir)
     from .render.html import RenderedBook
 
