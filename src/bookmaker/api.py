@@ -59,15 +59,14 @@ def _strict(strict: bool) -> Iterator[None]:
 
 def check(project: Path | str = ".", strict: bool = False) -> Book:
     """Validate outline, sources, excerpts and editorial data without rendering."""
-    return _load(project, FORMATS, strict)[0]
+    return _load(project, strict)[0]
 
 
-def _load(project: Path | str, formats: Sequence[str],
-          strict: bool) -> tuple[Book, dict[str, list[Path]]]:
-    """The checked book and, for each format, its stylesheets (read once, checked)."""
+def _load(project: Path | str, strict: bool) -> tuple[Book, dict[str, list[Path]]]:
+    """The checked book and, for every format, its stylesheets (read once, checked)."""
     with _strict(strict):
         book = load_book(_project_dir(project))
-        styles = {fmt: stylesheets(book.project, "print" if fmt == "pdf" else fmt) for fmt in formats}
+        styles = {fmt: stylesheets(book.project, "print" if fmt == "pdf" else fmt) for fmt in FORMATS}
     return book, styles
 
 
@@ -77,7 +76,7 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(f"unknown format {unknown[0] if unknown else '(none)'}; choose pdf, epub or all")
-    book, styles = _load(project, FORMATS, strict)  # every style checked, as by `check`
+    book, styles = _load(project, strict)  # every style checked, as by `check`
     out_dir = Path(out) if out is not None else book.project / "dist"
     _prepare(out_dir)
     from .render.html import RenderedBook
