@@ -1,14 +1,18 @@
-# The two commands of the README.  Each installs what it needs first.
+# The two commands of the README.  Each installs what it needs first;
+# scripts/setup.sh writes the interpreter it installed into (the active
+# virtualenv, or .venv/) to .tools/python.
 PYTHON ?= python3
+export PYTHON
+PY = "$$(cat .tools/python)"
 
 .PHONY: book test bench
 book:
 	scripts/setup.sh
-	$(PYTHON) -m bookmaker build .
+	$(PY) -m bookmaker build .
 
 test:
 	scripts/setup.sh --test
-	$(PYTHON) -m pytest
+	$(PY) -m pytest
 
 bench:
 	scripts/setup.sh
@@ -16,4 +20,4 @@ bench:
 	    $$s env DEBIAN_FRONTEND=noninteractive apt-get -qq update && \
 	    $$s env DEBIAN_FRONTEND=noninteractive apt-get -y -qq install --no-install-recommends pandoc >/dev/null; } \
 	  || echo "bench: could not install pandoc; its baselines are skipped" >&2
-	$(PYTHON) bench/bench.py
+	$(PY) bench/bench.py

@@ -2,6 +2,7 @@
 # Install what building the book needs; with --test, also the validators.
 #
 #   scripts/setup.sh          Debian libraries for WeasyPrint, then pip install -e .
+#                             into the active virtualenv or .venv/ (made if needed)
 #   scripts/setup.sh --test   also Java, poppler-utils, qpdf, Debian chromium,
 #                             DAISY Ace (npm, into .tools/), pip install -e '.[test]'
 #
@@ -57,29 +58,39 @@ if [ "$want_test" = 1 ]; then
     for p in "${TEST_PKGS[@]}"; do installed "$p" || missing+=("$p"); done
     command -v java >/dev/null || missing+=(default-jre-headless)
 fi
-if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
-    missing+=(python3-pip)
-fi
 
-if [ "${#missing[@]}" -gt 0 ]; then
-    say "installing Debian packages: ${missing[*]}"
+
+apt_install() {
+    say "installing Debian packages: $*"
     if [ "${SUDO[0]:-}" = false ]; then
         say "not root and no sudo: install them by hand"; exit 1
     fi
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        --no-install-recommends "${missing[@]}" >/dev/null
-fi
+        --no-install-recommends "$@" >/dev/null
+}
+[ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
 
 # --- Python package ----------------------------------------------------------
+# bookmaker installs into the active virtual environment, or else into its own
+# .venv/ (made here), never into the system's Python: Debian's python3 is
+# "externally managed" and refuses pip.  The interpreter chosen is written to
+# .tools/python, which the Makefile runs.
 cd "$ROOT"
 [ -f pyproject.toml ] || { say "no pyproject.toml in $ROOT"; exit 1; }
-if [ -n "$("$PYTHON" -c 'import sys; print(sys.prefix == sys.base_prefix or "")')" ] \
-   && [ -e "$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/EXTERNALLY-MANAGED" ] \
-   && [ -z "${PIP_BREAK_SYSTEM_PACKAGES:-}" ]; then
-    say "$PYTHON is Debian's externally managed Python: activate a virtualenv"
-    say "(python3 -m venv .venv && . .venv/bin/activate) or set PIP_BREAK_SYSTEM_PACKAGES=1"
-    exit 1
+in_venv() { [ -n "$("$1" -c 'import sys; print(sys.prefix != sys.base_prefix or "")' 2>/dev/null)" ]; }
+if ! in_venv "$PYTHON"; then
+    if ! [ -x "$ROOT/.venv/bin/python" ] || ! in_venv "$ROOT/.venv/bin/python"; then
+        say "creating the virtual environment .venv/"
+        rm -rf "$ROOT/.venv"
+        # Debian ships venv's ensurepip apart from python3, in python3-venv.
+        if ! "$PYTHON" -m venv "$ROOT/.venv" >/dev/null 2>&1; then
+            rm -rf "$ROOT/.venv"
+            apt_install python3-venv
+            "$PYTHON" -m venv "$ROOT/.venv"
+        fi
+    fi
+    PYTHON="$ROOT/.venv/bin/python"
 fi
 
 mkdir -p "$TOOLS"
@@ -102,6 +113,7 @@ else
     "$PYTHON" -m pip install -q -e "$target"
     echo "$pyid $pyhash $target" >"$stamp"
 fi
+echo "$PYTHON" >"$TOOLS/python"
 
 [ "$want_test" = 1 ] || exit 0
 
