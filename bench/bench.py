@@ -250,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import bookmaker
     from bookmaker.api import stylesheets
+    from bookmaker.files import ProjectFiles
     from bookmaker.loader import load_book
     from bookmaker.render.html import RenderedBook
 
@@ -272,11 +273,12 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
 
         # Up front, once: the HTML bookmaker feeds WeasyPrint, and the Markdown for pandoc.
-        book = load_book(project)
-        rb = RenderedBook(book)
+        files = ProjectFiles(project)
+        book = load_book(project, files)
+        rb = RenderedBook(book, files)
         html = rb.env.get_template("book.html").render(book=rb.book, parts=rb.parts("pdf"))
         (tmp / "book.html").write_text(html, encoding="utf-8")
-        sheets = [str(p) for p in stylesheets(project, "print")]
+        sheets = [sheet.path for sheet in stylesheets(files, "print")]
         (tmp / "book.md").write_text(book_markdown(book), encoding="utf-8")
 
         def out(name: str) -> str:

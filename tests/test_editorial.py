@@ -44,7 +44,7 @@ def test_claims_errors(project, old, new, message, line, hint):
     edit(project / "book" / "claims.yaml", old, new)
     errs = [e for e in errors_of(project) if message in e.message]
     assert errs, [str(e) for e in errors_of(project)]
-    assert errs[0].where.file.name == "claims.yaml" and errs[0].where.line == line
+    assert errs[0].where.name == "claims.yaml" and errs[0].where.line == line
     assert hint is None or hint in errs[0].hint
 
 
@@ -57,14 +57,14 @@ def test_claims_errors(project, old, new, message, line, hint):
 def test_timeline_errors(project, old, new, message, line):
     edit(project / "book" / "timeline.yaml", old, new)
     errs = [e for e in errors_of(project) if message in e.message]
-    assert errs and errs[0].where.file.name == "timeline.yaml" and errs[0].where.line == line
+    assert errs and errs[0].where.name == "timeline.yaml" and errs[0].where.line == line
 
 
 def test_flagged_claim_without_note_is_an_error_at_the_excerpt(project):
     edit(project / "book" / "outline.yaml", "        kind: correction\n", "        kind: context\n")
     [error] = errors_of(project)
     assert "quotes claim c1 (wrong)" in error.message
-    assert error.where.file.name == "outline.yaml" and error.where.line == 9
+    assert error.where.name == "outline.yaml" and error.where.line == 9
     assert "claims: [c1]" in error.hint
 
 
@@ -124,5 +124,5 @@ def test_stance_evidence_is_checked_against_the_text(project):
          "stance_evidence: a triumph of persistence")
     [error] = errors_of(project)
     assert "stance_evidence is not in the text" in error.message
-    assert error.where.file.name == "alpha.md" and error.where.line == 11
+    assert error.where.name == "alpha.md" and error.where.line == 11
     assert "triumph of patience" in error.hint

@@ -70,7 +70,7 @@ def test_quote_not_found_names_line_and_shows_closest_passage(tmp_path):
       - excerpt: src
         quote: "The next day, everything changed."
 """)
-    assert error.where.file.name == "outline.yaml" and error.where.line == 7
+    assert error.where.name == "outline.yaml" and error.where.line == 7
     assert "is not in source 'src'" in error.message
     assert "The next day" in error.hint and "closest passage" in error.hint
 

@@ -51,7 +51,7 @@ def test_id_defaults_to_file_name(tmp_path):
 ])
 def test_front_matter_errors(tmp_path, keys, message, line):
     errs = errors(tmp_path, sources={"one": front(**keys)})
-    assert any(message in e.message and e.where.line == line and e.where.file.name == "one.md"
+    assert any(message in e.message and e.where.line == line and e.where.name == "one.md"
                for e in errs), [str(e) for e in errs]
 
 
@@ -97,7 +97,7 @@ def test_duplicate_source_ids(tmp_path):
 ])
 def test_outline_errors(tmp_path, outline, message, line):
     errs = errors(tmp_path, outline, {"one": front()})
-    assert any(message in e.message and e.where.line == line and e.where.file.name == "outline.yaml"
+    assert any(message in e.message and e.where.line == line and e.where.name == "outline.yaml"
                for e in errs), [str(e) for e in errs]
 
 
@@ -196,4 +196,4 @@ def test_source_file_name_cannot_make_an_escaping_id(tmp_path):
     make_project(tmp_path, OUTLINE, {"one": front()})
     (tmp_path / "seeds" / "..evil.md").write_text(front(), encoding="utf-8")
     errs = errors(tmp_path)
-    assert any("may hold only letters" in e.message and e.where.file.name == "..evil.md" for e in errs)
+    assert any("may hold only letters" in e.message and e.where.name == "..evil.md" for e in errs)

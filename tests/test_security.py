@@ -111,7 +111,7 @@ def test_missing_style_import_is_an_error_naming_the_file(tmp_path):
     (project / "styles" / "print.css").write_text('@import "nothere.css";')
     with pytest.raises(BookError) as exc:
         build(project, formats=("pdf",))
-    assert "cannot read" in exc.value.message and exc.value.where.file.name == "nothere.css"
+    assert "cannot read" in exc.value.message and exc.value.where.name == "nothere.css"
 
 
 def test_unreadable_style_file(tmp_path):
@@ -120,4 +120,4 @@ def test_unreadable_style_file(tmp_path):
     (project / "styles" / "epub.css").write_bytes(b"body { color: \xff; }")
     with pytest.raises(BookError) as exc:
         build(project, formats=("epub",))
-    assert "not UTF-8" in exc.value.message and exc.value.where.file.name == "epub.css"
+    assert "not UTF-8" in exc.value.message and exc.value.where.name == "epub.css"

@@ -9,20 +9,20 @@ exactly as they were.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from .errors import BookError, BuildFailed, Location, UsageError
+from .errors import BookError, BuildFailed, Errors, UsageError
+from .fontcheck import check_coverage
+from .files import ProjectFiles, Stylesheet, max_bytes_from_env
 from .loader import load_book
 from .model import Book
 from .outline import slugify
+from .output import OutputFolder, cannot_write
 
 FORMATS = ("pdf", "epub")
-TMP_SUFFIX = ".bookmaker-tmp"
 BUILTIN_STYLES = Path(__file__).resolve().parent / "styles"
 log = logging.getLogger("bookmaker")
 
@@ -58,16 +58,33 @@ def _strict(strict: bool) -> Iterator[None]:
 
 
 def check(project: Path | str = ".", strict: bool = False) -> Book:
-    """Validate outline, sources, excerpts and editorial data without rendering."""
-    return _load(project, strict)[0]
+    """Validate outline, sources, excerpts, editorial data, styles and the
+    project's templates without rendering."""
+    return _load(project, strict).book
 
 
-def _load(project: Path | str, strict: bool) -> tuple[Book, dict[str, list[Path]]]:
-    """The checked book and, for every format, its stylesheets (read once, checked)."""
+@dataclass(frozen=True)
+class Loaded:
+    """A checked project: its book, its files and every format's stylesheets (read once)."""
+
+    book: Book
+    files: ProjectFiles
+    styles: dict[str, list[Stylesheet]]
+
+
+def _load(project: Path | str, strict: bool) -> Loaded:
+    from .render.html import environment
+    from .render.templates import check_templates
+
     with _strict(strict):
-        book = load_book(_project_dir(project))
-        styles = {fmt: stylesheets(book.project, "print" if fmt == "pdf" else fmt) for fmt in FORMATS}
-    return book, styles
+        files = ProjectFiles(_project_dir(project), max_bytes_from_env())
+        book = load_book(files.root, files)
+        check_coverage(book)
+        styles = {fmt: stylesheets(files, "print" if fmt == "pdf" else fmt) for fmt in FORMATS}
+        errors = Errors()
+        check_templates(environment(files), errors)
+        errors.check()
+    return Loaded(book, files, styles)
 
 
 def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
@@ -76,47 +93,39 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(f"unknown format {unknown[0] if unknown else '(none)'}; choose pdf, epub or all")
-    book, styles = _load(project, strict)  # every style checked, as by `check`
-    out_dir = Path(out) if out is not None else book.project / "dist"
-    _prepare(out_dir)
+    loaded = _load(project, strict)  # every style and template checked, as by `check`
+    book = loaded.book
+    out_dir = Path(out) if out is not None else loaded.files.root / "dist"
     from .render.html import RenderedBook
 
-    rendered = RenderedBook(book)  # shared by every format
+    rendered = RenderedBook(book, loaded.files)  # shared by every format
     stem = slugify(book.title) or "book"
-    done: dict[str, tuple[Path, Path]] = {}
-    try:
-        for fmt in formats:
-            target = out_dir / f"{stem}.{fmt}"
-            tmp = _temp_path(out_dir, target.name)
-            done[fmt] = (tmp, target)
-            if fmt == "pdf":
-                from .render.pdf import write_pdf
-                write_pdf(rendered, tmp, styles[fmt])
-            else:
-                from .render.epub import write_epub
-                write_epub(rendered, tmp, styles[fmt])
-        mode = _file_mode()
-        for tmp, target in done.values():
-            os.chmod(tmp, mode)  # mkstemp makes 0600; outputs are ordinary files
-            os.replace(tmp, target)
-    finally:
-        for tmp, _ in done.values():
-            tmp.unlink(missing_ok=True)
-    return BuildResult(book, {fmt: target for fmt, (_, target) in done.items()})
+    with OutputFolder(out_dir) as folder:
+        with _strict(strict):  # a warning while rendering fails a strict build before commit
+            for fmt in formats:
+                name = f"{stem}.{fmt}"
+                tmp = folder.stage(name)
+                try:
+                    if fmt == "pdf":
+                        from .render.pdf import write_pdf
+                        write_pdf(rendered, tmp, loaded.styles[fmt], folder.workdir)
+                    else:
+                        from .render.epub import write_epub
+                        write_epub(rendered, tmp, loaded.styles[fmt], folder.workdir)
+                except OSError as exc:  # the disk is full, the folder vanished, ...
+                    raise cannot_write(out_dir / name, exc.strerror or str(exc)) from None
+        written = folder.commit()
+    return BuildResult(book, {fmt: path for fmt, path in zip(formats, written)})
 
 
-def stylesheets(project: Path, kind: str) -> list[Path]:
+def stylesheets(files: ProjectFiles, kind: str) -> list[Stylesheet]:
     """Built-in styles first, then the project's own ``styles/KIND.css`` if it has one."""
-    sheets = ([BUILTIN_STYLES / "fonts.css"] if kind == "print" else []) + [BUILTIN_STYLES / f"{kind}.css"]
-    own = project / "styles" / f"{kind}.css"
-    if own.exists() or own.is_symlink():
-        try:
-            own.read_bytes().decode("utf-8")
-        except OSError as exc:
-            raise BookError(f"cannot read style file: {exc.strerror}", Location(own)) from None
-        except UnicodeDecodeError as exc:
-            raise BookError(f"style file is not UTF-8 text (offset {exc.start})", Location(own)) from None
-        sheets.append(own)
+    names = (["fonts.css"] if kind == "print" else []) + [f"{kind}.css"]
+    sheets = [Stylesheet(str(BUILTIN_STYLES / n), (BUILTIN_STYLES / n).read_text(encoding="utf-8"))
+              for n in names]
+    own = files.root / "styles" / f"{kind}.css"
+    if files.is_file(own):
+        sheets.append(Stylesheet(str(own), files.read_text(own)))
     return sheets
 
 
@@ -127,28 +136,3 @@ def _project_dir(project: Path | str) -> Path:
     if not (path / "book" / "outline.yaml").exists():
         raise UsageError(f"{project}: not a book project (there is no book/outline.yaml)")
     return path.resolve()
-
-
-def _prepare(out_dir: Path) -> None:
-    """Create the output folder, prove it writable, and sweep temp files of killed builds."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for stale in out_dir.glob(f".*{TMP_SUFFIX}"):
-            stale.unlink(missing_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir):
-            pass
-    except OSError as exc:
-        raise BookError(f"cannot write to the output folder: {exc.strerror}", Location(out_dir),
-                        "choose another folder with --out") from None
-
-
-def _file_mode() -> int:
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _temp_path(out_dir: Path, name: str) -> Path:
-    fd, path = tempfile.mkstemp(prefix=f".{name}.", suffix=TMP_SUFFIX, dir=out_dir)
-    os.close(fd)
-    return Path(path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 
@@ -38,6 +39,16 @@ def main(argv: list[str] | None = None) -> int:
         parser().print_help(sys.stderr)
         return 2
     logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
+    progress = logging.getLogger("bookmaker.progress")  # what a build is doing, not a warning
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+    if not progress.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        progress.addHandler(handler)
+    # SIGTERM (kill, a closed terminal, CI time-outs) stops a build as Ctrl-C does:
+    # temporary files removed, the previous outputs untouched.
+    signal.signal(signal.SIGTERM, _interrupt)
     logging.getLogger("weasyprint").setLevel(logging.WARNING if args.debug else logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     try:
@@ -61,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; previous outputs are untouched", file=sys.stderr)
         return 130
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def build_command(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from .errors import Errors, Location, did_you_mean
+from .files import ProjectFiles
 from .match import clip, closest_passage, find_all
 from .model import VERDICTS, Claim, ClaimSite, Editorial, Event, Source
 from .sources import DATE
@@ -20,16 +21,20 @@ SLIP_KEYS = ("id", "source", "text", "correction", "reference")
 EVENT_KEYS = ("date", "event", "claims", "sources")
 
 
-def load_editorial(book_dir: Path, sources: dict[str, Source], errors: Errors) -> Editorial:
+def load_editorial(book_dir: Path, files: ProjectFiles, sources: dict[str, Source],
+                   errors: Errors) -> Editorial:
     claims_path, timeline_path = book_dir / "claims.yaml", book_dir / "timeline.yaml"
-    claims, slips = load_claims(claims_path, sources, errors) if claims_path.exists() else ((), ())
+    claims, slips = (load_claims(claims_path, files, sources, errors)
+                     if files.is_file(claims_path) else ((), ()))
     known = {c.id for c in claims} | {s.id for s in slips}
-    events = load_timeline(timeline_path, sources, known, errors) if timeline_path.exists() else ()
+    events = (load_timeline(timeline_path, files, sources, known, errors)
+              if files.is_file(timeline_path) else ())
     return Editorial(claims, slips, events)
 
 
-def _load(path: Path, top_key: str, errors: Errors, extra: tuple[str, ...] = ()) -> Fields | None:
-    data = load_data_file(path, errors, f"the file is empty; expected a '{top_key}' list")
+def _load(path: Path, files: ProjectFiles, top_key: str, errors: Errors,
+          extra: tuple[str, ...] = ()) -> Fields | None:
+    data = load_data_file(path, files, errors, f"the file is empty; expected a '{top_key}' list")
     if data is None:
         return None
     f = Fields(data, path.name, Location(path, 1), errors, (top_key, *extra), (top_key,))
@@ -56,8 +61,8 @@ def site(f: Fields, sources: dict[str, Source], errors: Errors) -> ClaimSite | N
     return ClaimSite(source_id, text, loc)
 
 
-def load_claims(path: Path, sources: dict[str, Source], errors: Errors):
-    f = _load(path, "claims", errors, ("slips",))
+def load_claims(path: Path, files: ProjectFiles, sources: dict[str, Source], errors: Errors):
+    f = _load(path, files, "claims", errors, ("slips",))
     if f is None:
         return (), ()
     claims: list[Claim] = []
@@ -110,9 +115,9 @@ def unique_id(f: Fields, ids: set[str], errors: Errors, default: str | None = No
     return value
 
 
-def load_timeline(path: Path, sources: dict[str, Source], known: set[str],
+def load_timeline(path: Path, files: ProjectFiles, sources: dict[str, Source], known: set[str],
                   errors: Errors) -> tuple[Event, ...]:
-    f = _load(path, "events", errors)
+    f = _load(path, files, "events", errors)
     if f is None:
         return ()
     events: list[Event] = []
@@ -135,7 +140,8 @@ def load_timeline(path: Path, sources: dict[str, Source], known: set[str],
                 elif ref not in pool:
                     errors.add(f"unknown {key[:-1]} id '{ref}'", value.where(j), did_you_mean(str(ref), pool))
             refs[key] = tuple(str(v) for v in value)
-        events.append(Event(date, e.get("event", str, default=""), refs["claims"], refs["sources"]))
+        events.append(Event(date, e.get("event", str, default=""), refs["claims"], refs["sources"],
+                            items.where(i)))
     dates = [ev.date for ev in events]
     if dates != sorted(dates):
         errors.add("timeline events are not in date order", Location(path, 1),

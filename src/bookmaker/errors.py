@@ -15,11 +15,23 @@ from typing import Iterable
 
 @dataclass(frozen=True)
 class Location:
-    """A place in a project file; line and column count from 1."""
+    """A place in a project file; line and column count from 1.
 
-    file: Path
+    The file is kept as a string, not a ``Path``: locations travel inside the
+    book model into templates, which must see plain data with no file access.
+    """
+
+    file: str
     line: int | None = None
     column: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "file", os.fspath(self.file))
+
+    @property
+    def name(self) -> str:
+        """The file's name without its folder."""
+        return os.path.basename(self.file)
 
     def __str__(self) -> str:
         text = display_path(self.file)
@@ -30,7 +42,7 @@ class Location:
         return text
 
 
-def display_path(path: Path) -> str:
+def display_path(path: Path | str) -> str:
     """Show a path relative to the working directory when that is shorter."""
     try:
         rel = os.path.relpath(path)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .editorial import load_editorial
 from .errors import Errors, Location, UsageError, did_you_mean
+from .files import ProjectFiles, max_bytes_from_env
 from .match import clip, closest_passage, find_all, paragraphs
 from .model import (ANSWERING_KINDS, Block, Book, Chapter, Compare, CompareSpec, Editorial,
                     ChapterSpec, Excerpt, ExcerptSpec, Heading, HeadingSpec, Note, Outline,
@@ -23,16 +24,22 @@ from .sources import load_sources
 log = logging.getLogger("bookmaker")
 
 
-def load_book(project: Path | str) -> Book:
-    """Read and check a whole project; raises BuildFailed listing every problem."""
+def load_book(project: Path | str, files: ProjectFiles | None = None) -> Book:
+    """Read and check a whole project; raises BuildFailed listing every problem.
+
+    Every file is read through ``files`` (by default the project's own, with
+    the size limit of ``BOOKMAKER_MAX_FILE_MB``), which refuses anything that
+    is not a regular file inside the project.
+    """
     project = Path(project)
+    files = files or ProjectFiles(project, max_bytes_from_env())
     errors = Errors()
-    outline = parse_outline(project / "book" / "outline.yaml", errors)
+    outline = parse_outline(project / "book" / "outline.yaml", files, errors)
     if outline is None:  # an unreadable outline makes everything after it noise
         errors.check()
         raise AssertionError("unreachable: parse_outline returned None without an error")
-    sources = load_sources(project / "seeds", errors)
-    editorial = load_editorial(project / "book", sources, errors)
+    sources = load_sources(project / "seeds", files, errors)
+    editorial = load_editorial(project / "book", files, sources, errors)
     resolver = Resolver(sources, errors)
     chapters = tuple(resolver.chapter(spec) for spec in outline.chapters)
     check_answers(chapters, editorial, sources, errors)
@@ -40,7 +47,7 @@ def load_book(project: Path | str) -> Book:
     for source in sources.values():
         if source.id not in resolver.quoted:
             log.warning("%s: source '%s' is never quoted", Location(source.path, 1), source.id)
-    return Book(project=project, title=outline.title, subtitle=outline.subtitle,
+    return Book(project=str(project), title=outline.title, subtitle=outline.subtitle,
                 editors=outline.editors, language=outline.language,
                 date=book_date(outline, sources), chapters=chapters,
                 sources=tuple(sources[s] for s in resolver.order) +
@@ -67,10 +74,10 @@ class Resolver:
                 parts = [x for x in map(self.excerpt, b.excerpts) if x]
                 blocks.append(Compare(tuple(parts)))
             elif isinstance(b, HeadingSpec):
-                blocks.append(Heading(b.title, f"{spec.id}-{slugify(b.title) or 'section'}"))
+                blocks.append(Heading(b.title, f"{spec.id}-{slugify(b.title) or 'section'}", b.loc))
             else:  # Note and Text come from the outline as they are
                 blocks.append(b)
-        return Chapter(spec.id, spec.title, tuple(blocks))
+        return Chapter(spec.id, spec.title, tuple(blocks), spec.loc)
 
     def excerpt(self, spec: ExcerptSpec) -> Excerpt | None:
         source = self.sources.get(spec.source)
@@ -118,7 +125,7 @@ class Resolver:
         else:
             lines = ", ".join(str(source.body_line - 1 + source.text.count("\n", 0, s)) for s, _ in spans)
             self.errors.add(f"{what} \"{clip(words)}\" occurs {len(spans)} times in source "
-                            f"'{source.id}' (lines {lines} of {source.path.name})", spec.loc,
+                            f"'{source.id}' (lines {lines} of {os.path.basename(source.path)})", spec.loc,
                             "quote more words, so that the passage is found only once")
         return None
 

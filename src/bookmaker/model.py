@@ -82,7 +82,7 @@ class Profile:
 @dataclass(frozen=True)
 class Source:
     id: str
-    path: Path
+    path: str  # the file, as text: the model holds no objects that can open files
     title: str
     authors: tuple[str, ...]  # empty: no byline
     outlet: str
@@ -134,6 +134,7 @@ class Event:
     event: str
     claims: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    loc: Location | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class Text:
 class Heading:
     title: str
     id: str
+    loc: Location | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,7 @@ class Chapter:
     id: str
     title: str
     blocks: tuple[Block, ...]
+    loc: Location | None = None
 
     def excerpts(self) -> list[Excerpt]:
         return [e for block in self.blocks for e in excerpts_of(block)]
@@ -202,7 +205,7 @@ def excerpts_of(block: Block) -> tuple[Excerpt, ...]:
 
 @dataclass(frozen=True)
 class Book:
-    project: Path
+    project: str  # the project folder, as text (see Source.path)
     title: str
     subtitle: str | None
     editors: tuple[str, ...]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Errors, Location, did_you_mean
+from .files import ProjectFiles
 from .model import (NOTE_KINDS, BlockSpec, ChapterSpec, CompareSpec, ExcerptSpec, HeadingSpec,
                     Note, Outline, Text)
 from .sources import DATE, LANGUAGE
@@ -27,8 +28,8 @@ RESERVED_IDS = ("title-page", "contents", "claims-checked", "timeline", "sources
 GENERATED_ID = re.compile(r"^((x|fn|fnref|call|cmp)\d+|(src|claim|slip)-.*)$")
 
 
-def parse_outline(path: Path, errors: Errors) -> Outline | None:
-    data = load_data_file(path, errors, "the outline is empty",
+def parse_outline(path: Path, files: ProjectFiles, errors: Errors) -> Outline | None:
+    data = load_data_file(path, files, errors, "the outline is empty",
                           "give at least title, editors, language and chapters")
     if data is None:
         return None

@@ -5,10 +5,12 @@ Markdown or HTML, so whatever markup it contains is shown as characters.
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
-from .errors import Errors, Location
+from .errors import BookError, Errors, Location
+from .files import ProjectFiles
 from .match import closest_passage, find_all
 from .model import Profile, Source
 from .yamlsrc import Fields, MarkedDict, load_yaml
@@ -25,29 +27,33 @@ URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 FENCE = re.compile(r"^---[ \t]*$")
 
 
-def load_sources(folder: Path, errors: Errors) -> dict[str, Source]:
+def load_sources(folder: Path, files: ProjectFiles, errors: Errors) -> dict[str, Source]:
     """Every ``*.md`` in ``folder``, by id; problems go to ``errors``."""
     sources: dict[str, Source] = {}
     if not folder.is_dir():
         errors.add("the project has no seeds/ folder of sources", Location(folder))
         return sources
+    if files.inside(folder) is None:
+        errors.add("refers outside the project", Location(folder),
+                   "a project may read only its own files: make seeds/ a folder, not a link")
+        return sources
     for path in sorted(folder.glob("*.md")):
-        source = load_source(path, errors)
+        source = load_source(path, files, errors)
         if source is None:
             continue
         if source.id in sources:
             errors.add(f"duplicate source id '{source.id}'", Location(path, 1),
-                       f"also used by {sources[source.id].path.name}")
+                       f"also used by {os.path.basename(sources[source.id].path)}")
             continue
         sources[source.id] = source
     return sources
 
 
-def load_source(path: Path, errors: Errors) -> Source | None:
+def load_source(path: Path, files: ProjectFiles, errors: Errors) -> Source | None:
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        errors.add(f"cannot read source: {exc.strerror}", Location(path))
+        raw = files.read_bytes(path)
+    except BookError as exc:
+        errors.items.append(exc)
         return None
     try:
         content = raw.decode("utf-8-sig")
@@ -78,14 +84,12 @@ def load_source(path: Path, errors: Errors) -> Source | None:
         return None
     body = "".join(lines[close + 1:])
     evidence_at = meta.pop("evidence_at")
-    source = Source(text=body, body_line=close + 2, path=path, **meta)
+    source = Source(text=body, body_line=close + 2, path=str(path), **meta)
     check_profile(source, evidence_at, errors)
     return source
 
 
 def load_front_matter(text: str, path: Path, errors: Errors) -> dict | None:
-    from .errors import BookError
-
     try:
         data = load_yaml(text, path, line_offset=1)
     except BookError as exc:

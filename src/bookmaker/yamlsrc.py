@@ -9,11 +9,14 @@ and leaves dates as strings, since ``published: 2019-04`` must stay text.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import yaml
 
 from .errors import BookError, Errors, Location, did_you_mean
+
+if TYPE_CHECKING:
+    from .files import ProjectFiles
 
 
 class MarkedDict(dict):
@@ -153,30 +156,12 @@ def load_yaml(text: str, path: Path, line_offset: int = 0) -> Any:
         raise BookError(f"YAML error: {exc}", Location(path, 1 + line_offset)) from None
 
 
-def read_text(path: Path) -> str:
-    """A project text file as str, or a BookError saying why not."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise BookError("file not found", Location(path)) from None
-    except OSError as exc:
-        raise BookError(f"cannot read file: {exc.strerror}", Location(path)) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        # Point at the line of the bad byte, as sources.load_source does: an error
-        # about a readable file always has a line to go to.
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        raise BookError(f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-                        Location(path, raw.count(b"\n", 0, exc.start) + 1, exc.start - line_start + 1),
-                        "save the file as UTF-8") from None
-
-
-def load_data_file(path: Path, errors: Errors, empty: str, hint: str | None = None) -> Any:
+def load_data_file(path: Path, files: "ProjectFiles", errors: Errors, empty: str,
+                   hint: str | None = None) -> Any:
     """A project YAML file's data; None (with the problem in ``errors``) when
     it cannot be read or parsed, or holds nothing."""
     try:
-        data = load_yaml(read_text(path), path)
+        data = load_yaml(files.read_text(path), path)
     except BookError as exc:
         errors.items.append(exc)
         return None

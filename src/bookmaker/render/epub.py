@@ -14,7 +14,9 @@ from pathlib import Path
 
 from ebooklib import epub
 
-from .html import RenderedBook, Part, join_names
+from ..files import Stylesheet
+from .html import Part, RenderedBook, join_names
+from .templates import render
 
 XHTML_NS = 'xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"'
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -42,7 +44,9 @@ def book_identifier(rendered: RenderedBook) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'bookmaker:' + key)}"
 
 
-def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Path]) -> None:
+def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet],
+               workdir: Path) -> None:
+    """Write the EPUB to ``target``; ``workdir`` is scratch space the caller removes."""
     book = rendered.book
     parts = rendered.parts("epub")
     out = epub.EpubBook()
@@ -61,14 +65,14 @@ def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Path]) ->
     out.add_metadata(None, "meta", join_names(book.editors), {"property": "a11y:certifiedBy"})
 
     css = epub.EpubItem(uid="style", file_name="style/book.css", media_type="text/css",
-                        content="\n".join(p.read_text(encoding="utf-8") for p in stylesheets))
+                        content="\n".join(sheet.text for sheet in stylesheets))
     out.add_item(css)
     files = {p.id: f"{p.id}.xhtml" for p in parts}
     owner = {anchor: files[p.id] for p in parts
              for anchor in [p.id, *ID_ATTR.findall(p.body)]}
 
     title = epub.EpubHtml(title=book.title, file_name="titlepage.xhtml", lang=book.language)
-    title.content = document(book.title, rendered.env.get_template("titlepage.html").render(book=book))
+    title.content = document(book.title, render(rendered.env, "titlepage.html", book=book))
     title.add_item(css)
     out.add_item(title)
     chapters = []
@@ -86,7 +90,7 @@ def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Path]) ->
     out.add_item(nav)
     out.spine = [title, "nav", *chapters]
     mtime = dt.datetime.fromisoformat(book.date).replace(tzinfo=dt.timezone.utc)
-    raw = target.with_name(target.name + ".raw")
+    raw = workdir / "ebooklib.epub"  # EbookLib's own file, before the reproducible repack
     try:
         epub.write_epub(str(raw), out, {"epub3_pages": False, "mtime": mtime,
                                         "raise_exceptions": True})

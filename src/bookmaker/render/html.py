@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 
-from ..model import Book, Compare, Excerpt, Heading, Note, Source, Text
 from .. import __version__
+from ..files import ProjectFiles
+from ..model import Book, Compare, Excerpt, Heading, Note, Source, Text
+from .templates import BookLoader, BookSandbox, render
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -53,9 +54,10 @@ class RenderedBook:
     sits inline at its call.
     """
 
-    def __init__(self, book: Book) -> None:
+    def __init__(self, book: Book, files: ProjectFiles) -> None:
         self.book = book
-        self.env = environment(book.project)
+        self.files = files
+        self.env = environment(files)
         self._appendices: tuple[Part, ...] | None = None
         self._chapters: dict[str, tuple[Part, ...]] = {}
 
@@ -70,11 +72,11 @@ class RenderedBook:
         return {"book": self.book, "sources": {s.id: s for s in self.book.sources}, **extra}
 
     def _chapter(self, chapter, target: str) -> Part:
-        body = self.env.get_template("chapter.html").render(self._context(chapter=chapter, target=target))
+        body = render(self.env, "chapter.html", **self._context(chapter=chapter, target=target))
         return Part(chapter.id, chapter.title, "chapter", body)
 
     def _appendix(self, part_id: str, title: str, template: str) -> Part:
-        body = self.env.get_template(template).render(self._context(
+        body = render(self.env, template, **self._context(
             part_id=part_id, title=title, target="any",
             claim_ids={c.id for c in self.book.editorial.claims}))
         return Part(part_id, title, "appendix", body)
@@ -92,12 +94,11 @@ def markdown() -> MarkdownIt:
     return md
 
 
-def environment(project: Path) -> jinja2.Environment:
-    """Templates are data: the project's ``templates/`` overrides ours file by file."""
-    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(project / "templates")),
-                                  jinja2.PackageLoader("bookmaker", "templates")])
-    env = SandboxedEnvironment(loader=loader, autoescape=True, trim_blocks=True,
-                               lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+def environment(files: ProjectFiles) -> jinja2.Environment:
+    """Templates are data: the project's ``templates/`` overrides ours file by file,
+    in the sandbox of :mod:`.templates`."""
+    env = BookSandbox(loader=BookLoader(files), autoescape=True, trim_blocks=True,
+                      lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     md = markdown()
     env.filters["md"] = lambda text: jinja2.utils.markupsafe.Markup(md.render(text or "").strip())
     env.filters["mdinline"] = lambda text: jinja2.utils.markupsafe.Markup(
