@@ -27,7 +27,7 @@ def covered() -> frozenset[int]:
     from fontTools.ttLib import TTFont  # WeasyPrint's own dependency
 
     points: set[int] = set()
-    for path in sorted(FONTS.glob("*.otf")):
+    for path in sorted([*FONTS.glob("*.otf"), *FONTS.glob("*.ttf")]):
         with TTFont(path, lazy=True) as font:
             points.update(font.getBestCmap())
     return frozenset(points)

@@ -31,6 +31,10 @@ LANGUAGES = {"en": "English", "ru": "Russian", "uk": "Ukrainian", "be": "Belarus
              "it": "Italian", "pt": "Portuguese", "nl": "Dutch", "lv": "Latvian",
              "lt": "Lithuanian", "et": "Estonian", "fi": "Finnish", "sv": "Swedish",
              "zh": "Chinese", "ja": "Japanese", "ar": "Arabic", "tr": "Turkish", "ka": "Georgian"}
+# Languages written right to left; their text gets dir="rtl" (the bidi algorithm
+# alone would order a paragraph by its first strong character).
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "nqo", "ps", "sd",
+                           "syr", "ug", "ur", "yi"})
 VERDICT_LABELS = {"correct": "Correct", "wrong": "Wrong", "doubtful": "Doubtful",
                   "unverified": "Unverified", "unsupported": "Unsupported"}
 
@@ -105,6 +109,7 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
         md.renderInline(" ".join((text or "").split())))
     env.filters["date"] = human_date
     env.filters["language"] = lambda tag: LANGUAGES.get(tag.split("-")[0].lower(), tag)
+    env.filters["direction"] = direction
     env.globals.update(note_labels=NOTE_LABELS, verdict_labels=VERDICT_LABELS,
                        names=join_names, split_last=split_last, short_name=short_name, version=__version__,
                        is_excerpt=lambda b: isinstance(b, Excerpt),
@@ -124,6 +129,11 @@ def appendices(book: Book) -> list[tuple[str, str, str]]:
     title = "Sources and their reliability" if any(s.profile for s in book.sources) else "Sources"
     found.append(("sources", title, "sources.html"))
     return found
+
+
+def direction(tag: str) -> str:
+    """'rtl' for a language written right to left, else 'ltr'."""
+    return "rtl" if tag.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
 def human_date(value: str | None) -> str:
