@@ -116,7 +116,7 @@ class Resolver:
         if not spans:
             self.missing(source, words, spec, what)
         else:
-            lines = ", ".join(str(source.body_line - 1 + source.text.count("\n", 0, s)) for s, _ in spans)
+            lines = ", ".join(str(source.body_line + source.text.count("\n", 0, s)) for s, _ in spans)
             self.errors.add(f"{what} \"{clip(words)}\" occurs {len(spans)} times in source "
                             f"'{source.id}' (lines {lines} of {source.path.name})", spec.loc,
                             "quote more words, so that the passage is found only once")
