@@ -3,14 +3,18 @@ no EPUB can hold, nesting no renderer survives, and excerpts that contradict
 their own bounds.  Each error names the file, line and column."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 import helpers
 from helpers import make_project
 
 from bookmaker.api import check
-from bookmaker.errors import BuildFailed
+from bookmaker.errors import BookError, BuildFailed
+from bookmaker.yamlsrc import load_yaml
 
 
 def outline(blocks: str) -> str:
@@ -65,8 +69,6 @@ def chapters(n: int) -> str:
 
 
 def scans_to_load(text: str) -> int:
-    from bookmaker.yamlsrc import load_yaml
-
     Spied.scans = 0
     data = load_yaml(Spied(text), Path("outline.yaml"))
     assert data["chapters"].where(len(data["chapters"]) - 1).line == len(text.split("\n")) - 4
@@ -78,3 +80,99 @@ def test_positions_do_not_rescan_the_text_for_each_node():
     # 11 s against 0.3 s for 1,000.  The number of scans must not grow with the nodes.
     small, large = scans_to_load(chapters(10)), scans_to_load(chapters(1000))
     assert large == small and small <= 2, (small, large)
+
+
+# ---- alias bombs: the expanded file is counted while it is loaded ---------------------
+
+# Each list repeats the one above ten times: 11 values, then 111, ... 11,111,111 on line 7.
+BOMB = "".join(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}" if i else "x"] * 10) + "]\n"
+               for i in range(9))
+QUOTING = outline("      - excerpt: one\n        quote: first sentence\n")
+
+
+@pytest.mark.parametrize("name, files, line", [
+    ("outline.yaml", {"book/outline.yaml": BOMB}, 7),
+    ("claims.yaml", {"book/claims.yaml": BOMB}, 7),
+    ("timeline.yaml", {"book/timeline.yaml": BOMB}, 7),
+    ("one.md", {"seeds/one.md": "---\n" + BOMB + "---\nThe first sentence.\n"}, 8),
+])
+def test_alias_bomb_is_refused_at_the_alias_that_passes_the_limit(tmp_path, name, files, line):
+    errors = errors_of(tmp_path, QUOTING, files=files)
+    [error] = [e for e in errors if e.where.file.name == name]
+    assert "more than 2,000,000 values once its aliases are expanded" in error.message
+    assert error.where.line == line and error.hint, str(error)
+    text = (tmp_path / ("book" if name.endswith(".yaml") else "seeds") / name).read_text()
+    assert text.split("\n")[line - 1][error.where.column - 1:].startswith("*l5")
+
+
+def test_bomb_of_aliased_chapters_compare_groups_and_excerpts_exits_1(tmp_path):
+    # The issue's case: 300 chapters of 300 compare groups of 300 excerpts, in 3.7 KB.
+    def many(name: str) -> str:
+        return ", ".join([f"*{name}"] * 299)
+
+    make_project(tmp_path, "title: T\neditors: [E]\nlanguage: en\nchapters: [\n"
+                 "  &c {title: C, content: [\n"
+                 "    &g {compare: [\n"
+                 "      &x {excerpt: one, quote: first sentence},\n"
+                 f"      {many('x')}]}},\n"
+                 f"    {many('g')}]}},\n"
+                 f"  {many('c')}]\n")
+    assert (tmp_path / "book" / "outline.yaml").stat().st_size < 4000
+    run = subprocess.run([sys.executable, "-m", "bookmaker", "check", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "outline.yaml:10:" in run.stderr and "aliases are expanded" in run.stderr, run.stderr
+
+
+def test_every_value_an_alias_repeats_is_counted(monkeypatch, tmp_path):
+    # the mapping, its keys a and b, list a (1 + 99 values), list b (1 + 99 aliases of 100):
+    # 1 + 2 + 100 + 1 + 9,900 = 10,004 values; one more alias is one too many.
+    from bookmaker import yamlsrc
+
+    monkeypatch.setattr(yamlsrc, "MAX_VALUES", 10_004)
+    text = "a: &a [" + ", ".join(["x"] * 99) + "]\nb: [" + ", ".join(["*a"] * 99) + "]\n"
+    assert len(yamlsrc.load_yaml(text, tmp_path / "f.yaml")["b"]) == 99
+    with pytest.raises(BookError, match="more than 10,004 values") as exc:
+        yamlsrc.load_yaml(text.replace("*a]", "*a, *a]"), tmp_path / "f.yaml")
+    assert (exc.value.where.line, exc.value.where.column) == (2, 5 + 4 * 99)  # the 100th alias
+
+
+def test_long_text_repeated_by_aliases_is_counted(tmp_path):
+    text = f"a: &a '{'x' * 100_000}'\nb: [" + ", ".join(["*a"] * 600) + "]\n"
+    with pytest.raises(BookError, match="more than 50,000,000 characters") as exc:
+        load_yaml(text, tmp_path / "f.yaml")
+    assert exc.value.where.line == 2
+
+
+def test_alias_inside_the_value_it_names(tmp_path):
+    with pytest.raises(BookError, match=r"alias \*a is used inside the value it names") as exc:
+        load_yaml("chapters: &a [{title: C, content: *a}]\n", tmp_path / "f.yaml")
+    assert (exc.value.where.line, exc.value.where.column) == (1, 35)
+
+
+def test_nesting_is_counted_through_aliases(tmp_path):
+    deep = "[" * 40 + "x" + "]" * 40
+    with pytest.raises(BookError, match="nested more than 64 levels deep once the alias") as exc:
+        load_yaml(f"a: &a {deep}\nb: &b {deep.replace('x', '*a')}\n", tmp_path / "f.yaml")
+    assert exc.value.where.line == 2
+    shallow = load_yaml(f"a: &a {deep}\nb: [[*a]]\n", tmp_path / "f.yaml")
+    assert shallow["b"][0][0] is shallow["a"]
+
+
+def test_the_limit_leaves_room_for_a_10000_chapter_book():
+    # The shipped book's outline, chapter for chapter, at 10,000 chapters.
+    from bookmaker import yamlsrc
+
+    def size(node) -> tuple[int, int]:
+        if isinstance(node, yaml.ScalarNode):
+            return 1, len(node.value)
+        children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) \
+            else node.value
+        sizes = [size(c) for c in children]
+        return 1 + sum(v for v, _ in sizes), sum(t for _, t in sizes)
+
+    root = yaml.compose((helpers.ROOT / "book" / "outline.yaml").read_text(encoding="utf-8"))
+    chapters = next(v for k, v in root.value if k.value == "chapters").value
+    values, text = size(root)
+    assert values * 10_000 / len(chapters) < yamlsrc.MAX_VALUES / 1.5
+    assert text * 10_000 / len(chapters) < yamlsrc.MAX_TEXT / 1.5

@@ -40,6 +40,11 @@ class MarkedList(list):
 
 
 MAX_DEPTH = 64  # nesting levels of lists and mappings in one YAML file
+# Values and characters of strings in one YAML file once every alias is replaced by the
+# value it names.  A 10,000-chapter outline holds some 150,000 values; an alias bomb of
+# 3.7 KB, aliases of lists of aliases, held billions and ran past 120 s at 4 GB.
+MAX_VALUES = 2_000_000
+MAX_TEXT = 50_000_000
 
 
 class LineIndex:
@@ -86,21 +91,70 @@ def _loader_class(lines: LineIndex) -> type[yaml.SafeLoader]:
             key: [r for r in rules if r[0] != "tag:yaml.org,2002:timestamp"]
             for key, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
         }
-        depth = 0
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.depth = 0     # nesting level of the node being composed
+            self.reached = 0   # deepest level reached inside it, aliases expanded
+            self.values = self.text = self.aliases = 0  # the file so far, aliases expanded
+            # Each anchored node's size expanded: (values, characters, levels).
+            self.named: dict[yaml.Node, tuple[int, int, int]] = {}
 
         def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent):
+                node = super().compose_node(parent, index)  # refuses an unknown name
+                self.repeat(node, event)
+                return node
             # PyYAML composes and constructs nested nodes recursively: a few hundred
             # '[' (or '- - - ...') escaped as RecursionError.  No book nests deeper
             # than a dozen levels, so refuse deep nesting with the line it starts on.
             if self.depth >= MAX_DEPTH:
                 raise yaml.composer.ComposerError(
-                    None, None, f"values nested more than {MAX_DEPTH} levels deep",
-                    self.peek_event().start_mark)
+                    None, None, f"values nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            values, text, reached = self.values, self.text, self.reached
+            self.reached = self.depth
             self.depth += 1
             try:
-                return super().compose_node(parent, index)
+                node = super().compose_node(parent, index)
             finally:
                 self.depth -= 1
+            self.count(1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0, node.start_mark)
+            if event.anchor is not None:
+                self.named[node] = (self.values - values, self.text - text, self.reached - self.depth + 1)
+            self.reached = max(reached, self.reached)
+            return node
+
+        def repeat(self, node: yaml.Node, event: yaml.AliasEvent) -> None:
+            """Count an alias as the whole value it names, as every later stage sees it.
+
+            PyYAML shares the value instead of copying it, but the outline, the
+            loader and the renderers walk it once per alias, so aliases of lists of
+            aliases multiply: count the expanded file and refuse it past a limit.
+            """
+            if node not in self.named:
+                raise BookError(f"the alias *{event.anchor} is used inside the value it names",
+                                location(event.start_mark), "a value cannot contain itself")
+            values, text, levels = self.named[node]
+            if self.depth + levels > MAX_DEPTH:
+                raise BookError(f"values nested more than {MAX_DEPTH} levels deep once the alias "
+                                f"*{event.anchor} is expanded", location(event.start_mark))
+            self.reached = max(self.reached, self.depth + levels - 1)
+            self.aliases += 1
+            self.count(values, text, event.start_mark)
+
+        def count(self, values: int, text: int, mark: yaml.Mark) -> None:
+            self.values += values
+            self.text += text
+            if self.values <= MAX_VALUES and self.text <= MAX_TEXT:
+                return
+            what = (f"{MAX_VALUES:,} values" if self.values > MAX_VALUES
+                    else f"{MAX_TEXT:,} characters of text")
+            if self.aliases:
+                raise BookError(f"the file holds more than {what} once its aliases are expanded",
+                                location(mark), "each alias (*name) repeats the whole value it "
+                                "names; write out the parts the book needs instead")
+            raise BookError(f"the file holds more than {what}", location(mark),
+                            "split the book into smaller books")
 
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> MarkedDict:
             expect(node, yaml.MappingNode, "a mapping")
@@ -150,7 +204,7 @@ def load_yaml(text: str, path: Path, line_offset: int = 0) -> Any:
         where = lines.at(mark.index) if mark else Location(path, 1 + line_offset)
         problem = exc.problem or exc.context or "invalid YAML"
         hint = None
-        if "\\t" in problem or "tab" in problem:
+        if "\\t" in problem or re.search(r"\btab", problem):  # not "unconstructable"
             hint = "YAML is indented with spaces; replace the tabs with spaces"
         elif "mapping values are not allowed" in problem:
             hint = "a value containing ': ' must be quoted"
