@@ -176,3 +176,75 @@ def test_the_limit_leaves_room_for_a_10000_chapter_book():
     values, text = size(root)
     assert values * 10_000 / len(chapters) < yamlsrc.MAX_VALUES / 1.5
     assert text * 10_000 / len(chapters) < yamlsrc.MAX_TEXT / 1.5
+
+
+# ---- text hazards: characters no book can hold are refused where they are written -----
+
+NOTE = outline("      - excerpt: one\n        quote: first sentence\n"
+               "      - note: {note}\n        kind: context\n")
+
+
+@pytest.mark.parametrize("files, name, line, column, code", [
+    # a lone surrogate, by a YAML escape, in a note and in a title (UnicodeEncodeError in build)
+    ({"book/outline.yaml": NOTE.format(note='"A note \\ud800 here."')}, "outline.yaml", 9, 23, "D800"),
+    ({"book/outline.yaml": NOTE.replace("title: C", 'title: "C \\uDC00"')}, "outline.yaml", 5, 15,
+     "DC00"),
+    # U+FFFE and a control character written as escapes, after an escaped backslash
+    ({"book/outline.yaml": NOTE.format(note='"\\\\ufffe is fine, \\ufffe is not"')}, "outline.yaml",
+     9, 33, "FFFE"),
+    ({"book/outline.yaml": NOTE.format(note='"bell: \\a"')}, "outline.yaml", 9, 22, "0007"),
+    # a noncharacter written as itself (PyYAML's reader lets U+FDD0 through)
+    ({"book/outline.yaml": NOTE.format(note="plain \ufdd0 text")}, "outline.yaml", 9, 21, "FDD0"),
+    ({"book/outline.yaml": NOTE.format(note="|\n          block\n          x\U0001fffe")},
+     "outline.yaml", 11, 12, "1FFFE"),
+    # every YAML file: claims, timeline, a source's front matter; keys as well as values
+    ({"book/claims.yaml": 'claims:\n  - id: c1\n    claim: "\\uFFFF"\n'}, "claims.yaml", 3, 13, "FFFF"),
+    ({"book/timeline.yaml": 'events:\n  - date: 1901\n    "ev\\x01ent": E\n'}, "timeline.yaml",
+     3, 8, "0001"),
+    ({"seeds/one.md": helpers.SOURCE.format(id="one", title='"T \\ud83d"', author="A",
+                                            language="en", text="The first sentence.")},
+     "one.md", 2, 11, "D83D"),
+    # the body of a source: the quoted passage itself (a FATAL error in EPUBCheck)
+    ({"seeds/one.md": helpers.SOURCE.format(id="one", title="T", author="A", language="en",
+                                            text="The first sentence.\nA second \ufffe one.")},
+     "one.md", 10, 10, "FFFE"),
+    ({"seeds/one.md": helpers.SOURCE.format(id="one", title="T", author="A", language="en",
+                                            text="The first sentence.\f")}, "one.md", 9, 20, "000C"),
+])
+def test_character_no_book_can_hold_is_refused_where_it_is_written(tmp_path, files, name, line,
+                                                                   column, code):
+    files = dict(files)
+    text = files.pop("book/outline.yaml", NOTE.format(note="A note."))
+    errors = errors_of(tmp_path, text, files=files)
+    [error] = [e for e in errors if e.where.file.name == name]
+    assert f"U+{code} " in error.message and "not allowed in text" in error.message, str(error)
+    assert (error.where.line, error.where.column) == (line, column), str(error)
+    assert error.hint
+
+
+def test_surrogate_pair_in_escapes_gets_the_escape_of_the_whole_character(tmp_path):
+    [error] = errors_of(tmp_path, NOTE.format(note='"smile \\ud83d\\ude00"'))
+    assert "write \\U0001F600" in error.hint and "\U0001f600" in error.hint
+
+
+def test_escape_past_the_last_character_is_a_syntax_error(tmp_path):
+    # chr(0xFFFFFFFF) escaped from PyYAML as OverflowError, a traceback
+    [error] = errors_of(tmp_path, NOTE.format(note='"big \\UFFFFFFFF"'))
+    assert "the escape \\UFFFFFFFF names no character" in error.message
+    assert (error.where.line, error.where.column) == (9, 20)
+
+
+def test_escapes_of_allowed_characters_are_kept(tmp_path):
+    make_project(tmp_path, NOTE.format(note='"tab\\there, \\\\ud800 as text, \\u00e9, \\U0001F600"'))
+    [_, note] = check(tmp_path).chapters[0].blocks
+    assert note.markdown == "tab\there, \\ud800 as text, \u00e9, \U0001f600"
+
+
+def test_surrogate_in_a_note_fails_the_build_cleanly(tmp_path):
+    make_project(tmp_path, NOTE.format(note='"A note \\ud800 here."'))
+    run = subprocess.run([sys.executable, "-m", "bookmaker", "build", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "outline.yaml:9:23: character U+D800" in run.stderr
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+

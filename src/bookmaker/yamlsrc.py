@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from . import chars
 from .errors import BookError, Errors, Location, did_you_mean
 
 
@@ -72,7 +73,7 @@ class LineIndex:
         return Location(self.path, line + 1 + self.line_offset, index - self.starts[line] + 1)
 
 
-def _loader_class(lines: LineIndex) -> type[yaml.SafeLoader]:
+def _loader_class(text: str, lines: LineIndex) -> type[yaml.SafeLoader]:
     def location(mark: yaml.Mark) -> Location:
         return lines.at(mark.index)
 
@@ -186,6 +187,28 @@ def _loader_class(lines: LineIndex) -> type[yaml.SafeLoader]:
             result.item_locs = [location(n.start_mark) for n in node.value]
             return result
 
+        def construct_scalar(self, node: yaml.Node) -> Any:
+            # Every key and value, whatever its tag, is read through here: refuse the
+            # characters no book can hold where they are written (see chars.py).
+            value = super().construct_scalar(node)
+            bad = chars.first_forbidden(value) if isinstance(value, str) else None
+            if bad is not None:
+                raw = text[node.start_mark.index:node.end_mark.index]
+                offset = chars.scalar_offset(raw, node.style == '"') or 0
+                message, hint = chars.problem(value, bad)
+                raise BookError(message, lines.at(node.start_mark.index + offset), hint)
+            return value
+
+        def scan_flow_scalar_non_spaces(self, double: bool, start_mark: yaml.Mark) -> list[str]:
+            try:
+                return super().scan_flow_scalar_non_spaces(double, start_mark)
+            except (ValueError, OverflowError):  # chr() of \UFFFFFFFF was a traceback
+                at = self.get_mark()  # on the escape's eight digits, after '\U'
+                raise yaml.scanner.ScannerError(
+                    "while scanning a double-quoted scalar", start_mark,
+                    f"the escape \\U{self.prefix(8)} names no character (the last is \\U0010FFFF)",
+                    yaml.Mark(at.name, at.index - 2, at.line, at.column - 2, None, None)) from None
+
     Loader.add_constructor("tag:yaml.org,2002:map", Loader.construct_mapping)
     Loader.add_constructor("tag:yaml.org,2002:seq", Loader.construct_sequence)
     return Loader
@@ -198,7 +221,7 @@ def load_yaml(text: str, path: Path, line_offset: int = 0) -> Any:
     """
     lines = LineIndex(text, path, line_offset)
     try:
-        return yaml.load(text, Loader=_loader_class(lines))  # noqa: S506 (safe loader)
+        return yaml.load(text, Loader=_loader_class(text, lines))  # noqa: S506 (safe loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = lines.at(mark.index) if mark else Location(path, 1 + line_offset)
