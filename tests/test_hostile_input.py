@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 import helpers
-from helpers import make_project
+from helpers import assert_valid_epub, make_project, pdf_pages
+from lxml import etree
 
-from bookmaker.api import check
+from bookmaker.api import build, check
 from bookmaker.errors import BookError, BuildFailed
+from bookmaker.render.html import MARKDOWN_NESTING, markdown
 from bookmaker.yamlsrc import load_yaml
 
 
@@ -248,3 +251,39 @@ def test_surrogate_in_a_note_fails_the_build_cleanly(tmp_path):
     assert "outline.yaml:9:23: character U+D800" in run.stderr
     assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
 
+
+# ---- note Markdown: nesting is bounded, character references cleaned ----------------
+
+def test_note_of_600_nested_stars_renders_in_both_outputs(tmp_path):
+    # 600 '*' made 300 nested <strong>: WeasyPrint died of RecursionError.
+    stars = "*" * 600
+    make_project(tmp_path, outline(
+        "      - excerpt: one\n        quote: first sentence\n"
+        f"      - note: '{stars}deepword{stars}'\n        kind: context\n"
+        "      - note: 'a form feed &#12; here, [and](https://example.org \"in &#12; a title\")'\n"
+        "        kind: context\n"))
+    result = build(tmp_path)
+    assert "deepword" in " ".join(pdf_pages(result.outputs["pdf"]))
+    assert_valid_epub(result.outputs["epub"])
+    with zipfile.ZipFile(result.outputs["epub"]) as epub:
+        chapter = etree.fromstring(epub.read("EPUB/c.xhtml"))  # the chapter titled C
+    [word] = [el for el in chapter.iter("{*}strong") if el.text and "deepword" in el.text]
+    assert len(list(word.iterancestors("{*}strong"))) + 1 == MARKDOWN_NESTING
+    rest = "*" * (600 - 2 * MARKDOWN_NESTING)  # what the bound left as the characters typed
+    assert word.text == rest + "deepword" + rest
+    assert "a form feed \ufffd here" in "".join(chapter.itertext())
+    assert chapter.find(".//{*}a[@title='in \ufffd a title']") is not None
+
+
+def test_markdown_nesting_is_bounded_everywhere():
+    md = markdown()
+    for text in ("*" * 600 + "x" + "*" * 600, "_a " * 400 + "x" + " a_" * 400,
+                 "> " * 600 + "x", "- " * 600 + "x", "*[**a**](#x)*" * 50):
+        depth = deepest(etree.fromstring(f"<div>{md.render(text)}</div>"))
+        assert depth <= MARKDOWN_NESTING + 2, (text[:20], depth)
+    inline = etree.fromstring(f"<div>{md.renderInline('*' * 600 + 'x' + '*' * 600)}</div>")
+    assert deepest(inline) == MARKDOWN_NESTING + 1
+
+
+def deepest(element, depth: int = 1) -> int:
+    return max([deepest(child, depth + 1) for child in element] + [depth])
