@@ -287,3 +287,71 @@ def test_markdown_nesting_is_bounded_everywhere():
 
 def deepest(element, depth: int = 1) -> int:
     return max([deepest(child, depth + 1) for child in element] + [depth])
+
+
+# ---- excerpt rules --------------------------------------------------------------------
+
+def from_to(start: str, end: str) -> str:
+    return outline(f"      - excerpt: one\n        from: \"{start}\"\n        to: \"{end}\"\n")
+
+
+def test_to_must_end_after_from_ends(tmp_path):
+    # 'two' lies inside 'from': the excerpt was "one two", shorter than its own 'from'
+    [error] = errors_of(tmp_path, from_to("one two three", "two"), {"one": "one two three four."})
+    assert "'to' (\"two\") ends inside its 'from' (\"one two three\")" in error.message
+    assert error.where.line == 7 and "quote" in error.hint
+
+
+@pytest.mark.parametrize("end, body, passage", [
+    ("four", "one two three four.", "one two three four"),          # after 'from'
+    ("three four", "one two three four.", "one two three four"),    # overlapping its end
+    ("two", "one two three two four.", "one two three two"),        # the first 'two' after it
+])
+def test_to_that_ends_after_from(tmp_path, end, body, passage):
+    make_project(tmp_path, from_to("one two three", end), {"one": body})
+    [excerpt] = check(tmp_path).chapters[0].blocks
+    assert excerpt.paragraphs == (passage,)
+
+
+def test_to_before_from_is_still_reported_as_such(tmp_path):
+    [error] = errors_of(tmp_path, from_to("three", "one"), {"one": "one two three four."})
+    assert "comes before its 'from'" in error.message
+
+
+INVISIBLE = '"\\u200b\\u200b"'
+HIDDEN_BODY = "The first sentence. Hidden \u200b\u200b here."
+
+
+@pytest.mark.parametrize("files, name, line, key", [
+    ({"book/outline.yaml": outline(f"      - excerpt: one\n        quote: {INVISIBLE}\n")},
+     "outline.yaml", 8, "quote"),
+    ({"book/outline.yaml": outline(f"      - excerpt: one\n        from: {INVISIBLE}\n"
+                                   "        to: sentence\n")}, "outline.yaml", 8, "from"),
+    ({"book/outline.yaml": outline("      - excerpt: one\n        from: first\n"
+                                   "        to: \"\\u00ad\\u2060\\u0301\"\n")}, "outline.yaml", 9, "to"),
+    ({"book/claims.yaml": "claims:\n  - id: c1\n    claim: C\n    verdict: wrong\n    explanation: E\n"
+                          f"    made_by:\n      - source: one\n        text: {INVISIBLE}\n"},
+     "claims.yaml", 8, "text"),
+    ({"book/claims.yaml": "claims: []\nslips:\n  - source: one\n"
+                          f"    text: {INVISIBLE}\n    correction: C\n"}, "claims.yaml", 4, "text"),
+    ({"seeds/one.md": helpers.SOURCE.format(
+        id="one", title="T", author="A", language="en", text=HIDDEN_BODY).replace(
+        "language: en\n", f"language: en\nprofile:\n  stance: S\n  stance_evidence: {INVISIBLE}\n")},
+     "one.md", 10, "stance_evidence"),
+])
+def test_quote_of_invisible_characters_is_refused(tmp_path, files, name, line, key):
+    # The source holds the two zero-width spaces, so each of these was found, and accepted.
+    files = {"seeds/one.md": helpers.SOURCE.format(id="one", title="T", author="A",
+                                                    language="en", text=HIDDEN_BODY), **files}
+    text = files.pop("book/outline.yaml", outline("      - excerpt: one\n        quote: first\n"))
+    errors = errors_of(tmp_path, text, files=files)
+    [error] = [e for e in errors if e.where.file.name == name]
+    assert error.message.startswith(f"'{key}' must not be empty (it holds only characters no "
+                                    "reader can see: U+"), str(error)
+    assert error.where.line == line, str(error)
+
+
+def test_a_name_of_invisible_characters_is_no_name(tmp_path):
+    text = outline("      - excerpt: one\n        quote: first\n").replace("[E]", '["\\u200d"]')
+    [error] = errors_of(tmp_path, text)
+    assert "'editors' must be a name or a list of names" in error.message and error.where.line == 2

@@ -450,14 +450,17 @@ def test_from_to_drawn_from_the_source(data, body, rnd):
         project = quote_project(Path(tmp), body, **{"from": retype(body[a:b], rnd),
                                                     "to": retype(body[c:d], rnd)})
         errors = check_project(project)
-        later = [i for i in ends if len(starts) == 1 and i >= starts[0]]
+        # 'to' is the first occurrence starting no earlier than 'from' and ending after it
+        later = [i for i in ends if len(starts) == 1 and i >= starts[0]
+                 and i + len(last) > starts[0] + len(first)]
         if len(starts) == 1 and later:
             assert errors == [], [str(e) for e in errors]
             [excerpt] = check(project).chapters[0].blocks
             assert model(" ".join(excerpt.paragraphs)) == norm[starts[0]:later[0] + len(last)]
         else:
             assert len(errors) == 1 and errors[0].where.line == 7, [str(e) for e in errors]
-            expected = "occurs" if len(starts) > 1 else "comes before its 'from'"
+            expected = ("occurs" if len(starts) > 1 else "ends inside its 'from'"
+                        if any(i >= starts[0] for i in ends) else "comes before its 'from'")
             assert expected in errors[0].message, str(errors[0])
 
 

@@ -321,8 +321,13 @@ class Fields:
             self.errors.add(f"'{key}' must be {TYPE_NAMES.get(kind, kind.__name__)}"
                             f"{' or null' if nullable else ''}, not {describe(value)}", self.where(key))
             return default
-        if kind is str and not value.strip() and not nullable:
-            self.errors.add(f"'{key}' must not be empty", self.where(key))
+        if kind is str and not nullable and not chars.visible(value):
+            # Zero-width spaces and joiners, soft hyphens, lone combining marks: a quote
+            # of "\u200b\u200b" was found in a source holding them, and shown as nothing.
+            unseen = ", ".join(f"U+{ord(c):04X}" for c in list(dict.fromkeys(value.strip()))[:3])
+            self.errors.add(f"'{key}' must not be empty" + (
+                f" (it holds only characters no reader can see: {unseen})" if unseen else ""),
+                self.where(key))
             return default
         return value
 
@@ -331,9 +336,10 @@ class Fields:
         value = self.map.get(key)
         if value is None:
             return None if key not in self.map or nullable else self._bad_names(key, value)
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str) and chars.visible(value):
             return (value.strip(),)
-        if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        if isinstance(value, list) and value and all(isinstance(v, str) and chars.visible(v)
+                                                     for v in value):
             return tuple(v.strip() for v in value)
         return self._bad_names(key, value)
 
