@@ -130,9 +130,9 @@ def test_bomb_of_aliased_chapters_compare_groups_and_excerpts_exits_1(tmp_path):
 def test_every_value_an_alias_repeats_is_counted(monkeypatch, tmp_path):
     # the mapping, its keys a and b, list a (1 + 99 values), list b (1 + 99 aliases of 100):
     # 1 + 2 + 100 + 1 + 9,900 = 10,004 values; one more alias is one too many.
-    from bookmaker import yamlsrc
+    from bookmaker import yamlbounds, yamlsrc
 
-    monkeypatch.setattr(yamlsrc, "MAX_VALUES", 10_004)
+    monkeypatch.setattr(yamlbounds, "MAX_VALUES", 10_004)
     text = "a: &a [" + ", ".join(["x"] * 99) + "]\nb: [" + ", ".join(["*a"] * 99) + "]\n"
     assert len(yamlsrc.load_yaml(text, tmp_path / "f.yaml")["b"]) == 99
     with pytest.raises(BookError, match="more than 10,004 values") as exc:
@@ -164,7 +164,7 @@ def test_nesting_is_counted_through_aliases(tmp_path):
 
 def test_the_limit_leaves_room_for_a_10000_chapter_book():
     # The shipped book's outline, chapter for chapter, at 10,000 chapters.
-    from bookmaker import yamlsrc
+    from bookmaker import yamlbounds, yamlsrc
 
     def size(node) -> tuple[int, int]:
         if isinstance(node, yaml.ScalarNode):
@@ -177,8 +177,8 @@ def test_the_limit_leaves_room_for_a_10000_chapter_book():
     root = yaml.compose((helpers.ROOT / "book" / "outline.yaml").read_text(encoding="utf-8"))
     chapters = next(v for k, v in root.value if k.value == "chapters").value
     values, text = size(root)
-    assert values * 10_000 / len(chapters) < yamlsrc.MAX_VALUES / 1.5
-    assert text * 10_000 / len(chapters) < yamlsrc.MAX_TEXT / 1.5
+    assert values * 10_000 / len(chapters) < yamlbounds.MAX_VALUES / 1.5
+    assert text * 10_000 / len(chapters) < yamlbounds.MAX_TEXT / 1.5
 
 
 # ---- text hazards: characters no book can hold are refused where they are written -----

@@ -18,6 +18,7 @@ import yaml
 
 from . import chars
 from .errors import BookError, Errors, Location, did_you_mean
+from .yamlbounds import BoundedLoader
 
 
 class MarkedDict(dict):
@@ -38,14 +39,6 @@ class MarkedList(list):
 
     def where(self, index: int) -> Location:
         return self.item_locs[index] if index < len(self.item_locs) else self.loc
-
-
-MAX_DEPTH = 64  # nesting levels of lists and mappings in one YAML file
-# Values and characters of strings in one YAML file once every alias is replaced by the
-# value it names.  A 10,000-chapter outline holds some 150,000 values; an alias bomb of
-# 3.7 KB, aliases of lists of aliases, held billions and ran past 120 s at 4 GB.
-MAX_VALUES = 2_000_000
-MAX_TEXT = 50_000_000
 
 
 class LineIndex:
@@ -86,76 +79,15 @@ def _loader_class(text: str, lines: LineIndex) -> type[yaml.SafeLoader]:
             raise yaml.constructor.ConstructorError(
                 None, None, f"the tag {tag} needs {what}, not a {node.id}", node.start_mark)
 
-    class Loader(yaml.SafeLoader):
+    class Loader(BoundedLoader):
         # A copy of the resolvers without the timestamp rule: dates stay text.
         yaml_implicit_resolvers = {
             key: [r for r in rules if r[0] != "tag:yaml.org,2002:timestamp"]
             for key, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
         }
-        def __init__(self, stream: str) -> None:
-            super().__init__(stream)
-            self.depth = 0     # nesting level of the node being composed
-            self.reached = 0   # deepest level reached inside it, aliases expanded
-            self.values = self.text = self.aliases = 0  # the file so far, aliases expanded
-            # Each anchored node's size expanded: (values, characters, levels).
-            self.named: dict[yaml.Node, tuple[int, int, int]] = {}
 
-        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-            event = self.peek_event()
-            if isinstance(event, yaml.AliasEvent):
-                node = super().compose_node(parent, index)  # refuses an unknown name
-                self.repeat(node, event)
-                return node
-            # PyYAML composes and constructs nested nodes recursively: a few hundred
-            # '[' (or '- - - ...') escaped as RecursionError.  No book nests deeper
-            # than a dozen levels, so refuse deep nesting with the line it starts on.
-            if self.depth >= MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"values nested more than {MAX_DEPTH} levels deep", event.start_mark)
-            values, text, reached = self.values, self.text, self.reached
-            self.reached = self.depth
-            self.depth += 1
-            try:
-                node = super().compose_node(parent, index)
-            finally:
-                self.depth -= 1
-            self.count(1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0, node.start_mark)
-            if event.anchor is not None:
-                self.named[node] = (self.values - values, self.text - text, self.reached - self.depth + 1)
-            self.reached = max(reached, self.reached)
-            return node
-
-        def repeat(self, node: yaml.Node, event: yaml.AliasEvent) -> None:
-            """Count an alias as the whole value it names, as every later stage sees it.
-
-            PyYAML shares the value instead of copying it, but the outline, the
-            loader and the renderers walk it once per alias, so aliases of lists of
-            aliases multiply: count the expanded file and refuse it past a limit.
-            """
-            if node not in self.named:
-                raise BookError(f"the alias *{event.anchor} is used inside the value it names",
-                                location(event.start_mark), "a value cannot contain itself")
-            values, text, levels = self.named[node]
-            if self.depth + levels > MAX_DEPTH:
-                raise BookError(f"values nested more than {MAX_DEPTH} levels deep once the alias "
-                                f"*{event.anchor} is expanded", location(event.start_mark))
-            self.reached = max(self.reached, self.depth + levels - 1)
-            self.aliases += 1
-            self.count(values, text, event.start_mark)
-
-        def count(self, values: int, text: int, mark: yaml.Mark) -> None:
-            self.values += values
-            self.text += text
-            if self.values <= MAX_VALUES and self.text <= MAX_TEXT:
-                return
-            what = (f"{MAX_VALUES:,} values" if self.values > MAX_VALUES
-                    else f"{MAX_TEXT:,} characters of text")
-            if self.aliases:
-                raise BookError(f"the file holds more than {what} once its aliases are expanded",
-                                location(mark), "each alias (*name) repeats the whole value it "
-                                "names; write out the parts the book needs instead")
-            raise BookError(f"the file holds more than {what}", location(mark),
-                            "split the book into smaller books")
+        def locate(self, mark: yaml.Mark) -> Location:
+            return location(mark)
 
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> MarkedDict:
             expect(node, yaml.MappingNode, "a mapping")
@@ -198,16 +130,6 @@ def _loader_class(text: str, lines: LineIndex) -> type[yaml.SafeLoader]:
                 message, hint = chars.problem(value, bad)
                 raise BookError(message, lines.at(node.start_mark.index + offset), hint)
             return value
-
-        def scan_flow_scalar_non_spaces(self, double: bool, start_mark: yaml.Mark) -> list[str]:
-            try:
-                return super().scan_flow_scalar_non_spaces(double, start_mark)
-            except (ValueError, OverflowError):  # chr() of \UFFFFFFFF was a traceback
-                at = self.get_mark()  # on the escape's eight digits, after '\U'
-                raise yaml.scanner.ScannerError(
-                    "while scanning a double-quoted scalar", start_mark,
-                    f"the escape \\U{self.prefix(8)} names no character (the last is \\U0010FFFF)",
-                    yaml.Mark(at.name, at.index - 2, at.line, at.column - 2, None, None)) from None
 
     Loader.add_constructor("tag:yaml.org,2002:map", Loader.construct_mapping)
     Loader.add_constructor("tag:yaml.org,2002:seq", Loader.construct_sequence)
