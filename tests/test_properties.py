@@ -450,12 +450,33 @@ def test_from_to_drawn_from_the_source(data, body, rnd):
         project = quote_project(Path(tmp), body, **{"from": retype(body[a:b], rnd),
                                                     "to": retype(body[c:d], rnd)})
         errors = check_project(project)
-        later = [i for i in ends if len(starts) == 1 and i >= starts[0]]
+        # 'to' is the first occurrence starting no earlier than 'from' and ending after it
+        later = [i for i in ends if len(starts) == 1 and i >= starts[0]
+                 and i + len(last) > starts[0] + len(first)]
         if len(starts) == 1 and later:
             assert errors == [], [str(e) for e in errors]
             [excerpt] = check(project).chapters[0].blocks
             assert model(" ".join(excerpt.paragraphs)) == norm[starts[0]:later[0] + len(last)]
         else:
             assert len(errors) == 1 and errors[0].where.line == 7, [str(e) for e in errors]
-            expected = "occurs" if len(starts) > 1 else "comes before its 'from'"
+            expected = ("occurs" if len(starts) > 1 else "ends inside its 'from'"
+                        if any(i >= starts[0] for i in ends) else "comes before its 'from'")
             assert expected in errors[0].message, str(errors[0])
+
+
+# ---- (5) positions ----------------------------------------------------------------
+
+@PROPERTY
+@given(text=st.text(alphabet=st.sampled_from(list("ab \t\n\r\x85\u2028\u2029\x0b\x0c")), max_size=60),
+       offset=st.integers(0, 3))
+def test_line_index_counts_lines_as_editors_do(text, offset):
+    """Every index gets the line and column of the simple definition (lines end at
+    '\\n' only), however the line starts are found."""
+    from bookmaker.yamlsrc import LineIndex
+
+    lines = LineIndex(text, Path("f.yaml"), offset)
+    for index in range(-1, len(text) + 2):
+        at = max(0, min(index, len(text)))
+        expected = (text.count("\n", 0, at) + 1 + offset, at - (text.rfind("\n", 0, at) + 1) + 1)
+        where = lines.at(index)
+        assert (where.line, where.column) == expected, (text, index)

@@ -105,11 +105,19 @@ class Resolver:
         start = self.unique(source, spec.start, spec, "'from'")
         if start is None:
             return None
+        # The passage runs from the start of 'from' to the end of the first 'to' that
+        # ends after 'from' ends: a 'to' inside 'from' ("two" in "one two three") made
+        # an excerpt shorter than its own 'from'.
         ends = find_all(source.text, spec.end)
-        after = [e for e in ends if e[1] > start[0] and e[0] >= start[0]]
+        after = [e for e in ends if e[0] >= start[0] and e[1] > start[1]]
         if after:
             return start[0], after[0][1]
-        if ends:
+        if any(e[0] >= start[0] for e in ends):
+            self.errors.add(f"'to' (\"{clip(spec.end)}\") ends inside its 'from' "
+                            f"(\"{clip(spec.start)}\") in source '{source.id}'", spec.loc,
+                            "'to' gives the last words of the passage, after those of 'from'; "
+                            "for a passage this short, use 'quote'")
+        elif ends:
             self.errors.add(f"'to' (\"{clip(spec.end)}\") comes before its 'from' in source "
                             f"'{source.id}'", spec.loc, "swap 'from' and 'to', or pick later words")
         else:
@@ -123,7 +131,7 @@ class Resolver:
         if not spans:
             self.missing(source, words, spec, what)
         else:
-            lines = ", ".join(str(source.body_line - 1 + source.text.count("\n", 0, s)) for s, _ in spans)
+            lines = ", ".join(str(source.body_line + source.text.count("\n", 0, s)) for s, _ in spans)
             self.errors.add(f"{what} \"{clip(words)}\" occurs {len(spans)} times in source "
                             f"'{source.id}' (lines {lines} of {os.path.basename(source.path)})", spec.loc,
                             "quote more words, so that the passage is found only once")

@@ -128,12 +128,14 @@ def parse_excerpt(raw: dict, loc: Location, errors: Errors) -> ExcerptSpec | Non
     f = Fields(raw, "an excerpt", loc, errors, EXCERPT_KEYS, ("excerpt",))
     source = f.get("excerpt", str)
     quote, start, end = f.get("quote", str), f.get("from", str), f.get("to", str)
-    if quote is not None and (start is not None or end is not None):
+    # Which keys are given, not which values are good: `from: ""` is reported as
+    # empty, and then not once more as missing.
+    if "quote" in raw and ("from" in raw or "to" in raw):
         errors.add("an excerpt takes either 'quote' or 'from' and 'to', not both", loc)
-    elif quote is None and (start is None) != (end is None):
-        missing = "to" if end is None else "from"
+    elif "quote" not in raw and ("from" in raw) != ("to" in raw):
+        missing = "from" if "to" in raw else "to"
         errors.add(f"an excerpt with '{'from' if missing == 'to' else 'to'}' needs '{missing}' too", loc)
-    elif quote is None and start is None and not any(k in raw for k in ("quote", "from", "to")):
+    elif not any(k in raw for k in ("quote", "from", "to")):
         errors.add("an excerpt needs 'quote', or 'from' and 'to'", loc,
                    "quote: \"the exact words\"  or  from: \"first words\" / to: \"last words\"")
     if source is None:

@@ -9,11 +9,12 @@ import os
 import re
 from pathlib import Path
 
+from . import chars
 from .errors import BookError, Errors, Location
 from .files import ProjectFiles
 from .match import closest_passage, find_all
 from .model import Profile, Source
-from .yamlsrc import Fields, MarkedDict, load_yaml
+from .yamlsrc import Fields, LineIndex, MarkedDict, load_yaml
 
 SOURCE_KEYS = ("id", "title", "author", "outlet", "published", "url", "language",
                "translator", "original_language", "accessed", "profile")
@@ -83,10 +84,23 @@ def load_source(path: Path, files: ProjectFiles, errors: Errors) -> Source | Non
     if meta is None or len(errors.items) > before:
         return None
     body = "".join(lines[close + 1:])
+    check_characters(body, path, close + 2, errors)
     evidence_at = meta.pop("evidence_at")
     source = Source(text=body, body_line=close + 2, path=str(path), **meta)
     check_profile(source, evidence_at, errors)
     return source
+
+
+def check_characters(body: str, path: Path, body_line: int, errors: Errors) -> None:
+    """The body holds no character a book cannot hold (see chars.py).  The source
+    is kept, so that its excerpts are still checked in the same run."""
+    bad = chars.first_forbidden(body)
+    if bad is None:
+        return
+    message, hint = chars.problem(body, bad)
+    more = len(chars.FORBIDDEN.findall(body, bad + 1))
+    errors.add(message + (f" (and {more} more in this source)" if more else ""),
+               LineIndex(body, path, body_line - 1).at(bad), hint)
 
 
 def load_front_matter(text: str, path: Path, errors: Errors) -> dict | None:

@@ -8,12 +8,17 @@ and leaves dates as strings, since ``published: 2019-04`` must stay text.
 """
 from __future__ import annotations
 
+import bisect
+import re
+from array import array
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 import yaml
 
+from . import chars
 from .errors import BookError, Errors, Location, did_you_mean
+from .yamlbounds import BoundedLoader
 
 if TYPE_CHECKING:
     from .files import ProjectFiles
@@ -39,25 +44,34 @@ class MarkedList(list):
         return self.item_locs[index] if index < len(self.item_locs) else self.loc
 
 
-MAX_DEPTH = 64  # nesting levels of lists and mappings in one YAML file
-
-
-def _position(text: str, path: Path, index: int, line_offset: int) -> Location:
-    """The line and column of character ``index`` of ``text``, lines ending at '\n'.
+class LineIndex:
+    """Turns a character index of a text into a line and column, lines ending at '\n'.
 
     PyYAML's own mark.line also breaks lines at U+0085, U+2028, U+2029 and a lone
     '\r', which no editor (nor grep -n, nor the rest of bookmaker) counts as line
     ends, so a file holding one got errors pointing at the wrong line, even past
-    its end.  The mark's character index is exact; the line is counted from it.
+    its end.  The mark's character index is exact; the line is found from it.
+    The line starts are found once, and each position by bisection: counting the
+    lines from the top for every node made a 10,000-chapter outline quadratic.
     """
-    index = max(0, min(index, len(text)))
-    line_start = text.rfind("\n", 0, index) + 1
-    return Location(path, text.count("\n", 0, index) + 1 + line_offset, index - line_start + 1)
+
+    def __init__(self, text: str, path: Path, line_offset: int = 0) -> None:
+        self.path = path
+        self.line_offset = line_offset
+        self.length = len(text)
+        # an array: a 20 MB file of short lines would need a list of a million ints
+        self.starts = array("q", [0])
+        self.starts.extend(m.end() for m in re.finditer("\n", text))
+
+    def at(self, index: int) -> Location:
+        index = max(0, min(index, self.length))
+        line = bisect.bisect_right(self.starts, index) - 1
+        return Location(self.path, line + 1 + self.line_offset, index - self.starts[line] + 1)
 
 
-def _loader_class(text: str, path: Path, line_offset: int) -> type[yaml.SafeLoader]:
+def _loader_class(text: str, lines: LineIndex) -> type[yaml.SafeLoader]:
     def location(mark: yaml.Mark) -> Location:
-        return _position(text, path, mark.index, line_offset)
+        return lines.at(mark.index)
 
     def expect(node: yaml.Node, kind: type, what: str) -> None:
         # An explicit tag puts any node here: `!!map title` or `!!seq {a: 1}`.  PyYAML's
@@ -68,27 +82,15 @@ def _loader_class(text: str, path: Path, line_offset: int) -> type[yaml.SafeLoad
             raise yaml.constructor.ConstructorError(
                 None, None, f"the tag {tag} needs {what}, not a {node.id}", node.start_mark)
 
-    class Loader(yaml.SafeLoader):
+    class Loader(BoundedLoader):
         # A copy of the resolvers without the timestamp rule: dates stay text.
         yaml_implicit_resolvers = {
             key: [r for r in rules if r[0] != "tag:yaml.org,2002:timestamp"]
             for key, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
         }
-        depth = 0
 
-        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-            # PyYAML composes and constructs nested nodes recursively: a few hundred
-            # '[' (or '- - - ...') escaped as RecursionError.  No book nests deeper
-            # than a dozen levels, so refuse deep nesting with the line it starts on.
-            if self.depth >= MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"values nested more than {MAX_DEPTH} levels deep",
-                    self.peek_event().start_mark)
-            self.depth += 1
-            try:
-                return super().compose_node(parent, index)
-            finally:
-                self.depth -= 1
+        def locate(self, mark: yaml.Mark) -> Location:
+            return location(mark)
 
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> MarkedDict:
             expect(node, yaml.MappingNode, "a mapping")
@@ -120,6 +122,18 @@ def _loader_class(text: str, path: Path, line_offset: int) -> type[yaml.SafeLoad
             result.item_locs = [location(n.start_mark) for n in node.value]
             return result
 
+        def construct_scalar(self, node: yaml.Node) -> Any:
+            # Every key and value, whatever its tag, is read through here: refuse the
+            # characters no book can hold where they are written (see chars.py).
+            value = super().construct_scalar(node)
+            bad = chars.first_forbidden(value) if isinstance(value, str) else None
+            if bad is not None:
+                raw = text[node.start_mark.index:node.end_mark.index]
+                offset = chars.scalar_offset(raw, node.style == '"') or 0
+                message, hint = chars.problem(value, bad)
+                raise BookError(message, lines.at(node.start_mark.index + offset), hint)
+            return value
+
     Loader.add_constructor("tag:yaml.org,2002:map", Loader.construct_mapping)
     Loader.add_constructor("tag:yaml.org,2002:seq", Loader.construct_sequence)
     return Loader
@@ -130,14 +144,15 @@ def load_yaml(text: str, path: Path, line_offset: int = 0) -> Any:
 
     ``line_offset`` shifts reported lines, for front matter inside a larger file.
     """
+    lines = LineIndex(text, path, line_offset)
     try:
-        return yaml.load(text, Loader=_loader_class(text, path, line_offset))  # noqa: S506 (safe loader)
+        return yaml.load(text, Loader=_loader_class(text, lines))  # noqa: S506 (safe loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = _position(text, path, mark.index, line_offset) if mark else Location(path, 1 + line_offset)
+        where = lines.at(mark.index) if mark else Location(path, 1 + line_offset)
         problem = exc.problem or exc.context or "invalid YAML"
         hint = None
-        if "\\t" in problem or "tab" in problem:
+        if "\\t" in problem or re.search(r"\btab", problem):  # not "unconstructable"
             hint = "YAML is indented with spaces; replace the tabs with spaces"
         elif "mapping values are not allowed" in problem:
             hint = "a value containing ': ' must be quoted"
@@ -149,7 +164,7 @@ def load_yaml(text: str, path: Path, line_offset: int = 0) -> Any:
         # text; without this it was reported with no line and PyYAML's
         # '"<unicode string>", position N' in the message.
         raise BookError(f"YAML error: character U+{exc.character:04X} is not allowed in YAML",
-                        _position(text, path, exc.position, line_offset),
+                        lines.at(exc.position),
                         "remove the control character, or write it as an escape in a "
                         "double-quoted string") from None
     except yaml.YAMLError as exc:  # errors without a mark
@@ -213,8 +228,13 @@ class Fields:
             self.errors.add(f"'{key}' must be {TYPE_NAMES.get(kind, kind.__name__)}"
                             f"{' or null' if nullable else ''}, not {describe(value)}", self.where(key))
             return default
-        if kind is str and not value.strip() and not nullable:
-            self.errors.add(f"'{key}' must not be empty", self.where(key))
+        if kind is str and not nullable and not chars.visible(value):
+            # Zero-width spaces and joiners, soft hyphens, lone combining marks: a quote
+            # of "\u200b\u200b" was found in a source holding them, and shown as nothing.
+            unseen = ", ".join(f"U+{ord(c):04X}" for c in list(dict.fromkeys(value.strip()))[:3])
+            self.errors.add(f"'{key}' must not be empty" + (
+                f" (it holds only characters no reader can see: {unseen})" if unseen else ""),
+                self.where(key))
             return default
         return value
 
@@ -223,9 +243,10 @@ class Fields:
         value = self.map.get(key)
         if value is None:
             return None if key not in self.map or nullable else self._bad_names(key, value)
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str) and chars.visible(value):
             return (value.strip(),)
-        if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        if isinstance(value, list) and value and all(isinstance(v, str) and chars.visible(v)
+                                                     for v in value):
             return tuple(v.strip() for v in value)
         return self._bad_names(key, value)
 

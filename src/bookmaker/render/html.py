@@ -14,8 +14,11 @@ from pathlib import Path
 
 import jinja2
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 
 from .. import __version__
+from ..chars import FORBIDDEN
 from ..files import ProjectFiles
 from ..model import Book, Compare, Excerpt, Heading, Note, Source, Text
 from .templates import BookLoader, BookSandbox, render
@@ -86,15 +89,53 @@ class RenderedBook:
         return Part(part_id, title, "appendix", body)
 
 
+# Levels of nesting a note's Markdown may build, blocks and inline markup each:
+# 600 nested '*' made 300 nested <strong>, and WeasyPrint died of RecursionError.
+MARKDOWN_NESTING = 20
+
+
 def markdown() -> MarkdownIt:
     """Markdown for editors' notes: inline formatting and links, nothing else.
 
     Raw HTML is escaped (``html`` off), images are disabled, and links may only
     point at the web or inside the book, so a note cannot pull in local files.
+    Nesting is bounded, and characters no book can hold that a character
+    reference such as ``&#12;`` writes become U+FFFD, as CommonMark makes of
+    ``&#0;``.
     """
-    md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": True, "typographer": False})
+    md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": True, "typographer": False,
+                                   "maxNesting": MARKDOWN_NESTING})
     md.disable(["image", "html_inline", "html_block"])
     md.validateLink = lambda url: url.lower().startswith(("http://", "https://", "mailto:", "#"))
+
+    def clean(token: Token) -> None:
+        token.content = FORBIDDEN.sub("\ufffd", token.content)
+        token.attrs = {k: FORBIDDEN.sub("\ufffd", v) if isinstance(v, str) else v
+                       for k, v in token.attrs.items()}
+
+    def bound(state: StateCore) -> None:
+        # maxNesting bounds the block parser and the inline rules' recursion, but
+        # emphasis is paired after parsing, at any depth: past the bound, the
+        # delimiters stay the characters they were ('*', '**') and links plain text.
+        for token in state.tokens:
+            clean(token)
+            depth, flat = 0, []  # for each open element, whether it became text
+            for child in token.children or ():
+                clean(child)
+                if child.nesting == 1:
+                    flatten = depth >= MARKDOWN_NESTING
+                    flat.append(flatten)
+                elif child.nesting == -1:
+                    flatten = flat.pop() if flat else True
+                else:
+                    continue
+                if not flatten:
+                    depth += child.nesting
+                    continue
+                child.content = child.markup if child.type.startswith(("em_", "strong_")) else ""
+                child.type, child.tag, child.nesting, child.attrs = "text", "", 0, {}
+
+    md.core.ruler.push("bound_nesting", bound)
     return md
 
 
