@@ -29,7 +29,19 @@ def parser() -> argparse.ArgumentParser:
     for s in (b, c):
         s.add_argument("--strict", action="store_true", help="treat warnings as errors")
         s.add_argument("--debug", action="store_true", help="show tracebacks and engine warnings")
+    add_source_commands(sub)
     return p
+
+
+def add_source_commands(sub: argparse._SubParsersAction) -> None:
+    """The commands that make a project and bring sources into it."""
+    n = sub.add_parser("new", help="write a new book project that builds at once")
+    n.add_argument("folder", metavar="DIR")
+    n.add_argument("--title", help="the book's title (default: from the folder's name)")
+    n.add_argument("--editor", default="Your Name", help="the editor's name, for the title page")
+    n.add_argument("--language", default="en", help="the book's language tag (default: en)")
+    for s in (n,):
+        s.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("weasyprint").setLevel(logging.WARNING if args.debug else logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     try:
-        return build_command(args) if args.command == "build" else check_command(args)
+        return COMMANDS[args.command](args)
     except BuildFailed as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
@@ -82,3 +94,17 @@ def check_command(args: argparse.Namespace) -> int:
     count = sum(len(ch.excerpts()) for ch in book.chapters)
     print(f"ok: {len(book.chapters)} chapters, {count} excerpts from {len(book.sources)} sources")
     return 0
+
+
+def new_command(args: argparse.Namespace) -> int:
+    from .scaffold import new_project
+
+    made = new_project(args.folder, args.title, args.editor, args.language)
+    for rel in made.files:
+        print(f"wrote {made.root / rel}")
+    print(f"\nbuild it:  bookmaker build {args.folder}\nthen add sources: "
+          f"bookmaker import FILE_OR_URL --project {args.folder}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"build": build_command, "check": check_command, "new": new_command}
