@@ -34,13 +34,24 @@ def parser() -> argparse.ArgumentParser:
 
 
 def add_source_commands(sub: argparse._SubParsersAction) -> None:
-    """The commands that make a project and bring sources into it."""
+    """The commands that make a project and bring sources into it: new, import."""
     n = sub.add_parser("new", help="write a new book project that builds at once")
     n.add_argument("folder", metavar="DIR")
     n.add_argument("--title", help="the book's title (default: from the folder's name)")
     n.add_argument("--editor", default="Your Name", help="the editor's name, for the title page")
     n.add_argument("--language", default="en", help="the book's language tag (default: en)")
-    for s in (n,):
+    i = sub.add_parser("import", help="add sources: saved web pages, http(s) addresses, PDFs, "
+                       ".txt and .md files", description="Write seeds/ID.md for each SOURCE, with "
+                       "the bytes it came from in seeds/originals/. The options below replace or "
+                       "complete what a document says about itself.")
+    i.add_argument("sources", nargs="+", metavar="SOURCE")
+    i.add_argument("--project", default=".", metavar="DIR", help="the book project (default: .)")
+    i.add_argument("--id", help="the source's id (default: from its title)")
+    i.add_argument("--force", action="store_true", help="replace a source of the same id")
+    for key in ("title", "outlet", "published", "url", "language"):
+        i.add_argument(f"--{key}", help=f"the source's {key}")
+    i.add_argument("--author", action="append", help="an author's name (repeat for several)")
+    for s in (n, i):
         s.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -107,4 +118,20 @@ def new_command(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": build_command, "check": check_command, "new": new_command}
+def import_command(args: argparse.Namespace) -> int:
+    from .errors import display_path
+    from .importer import import_sources
+
+    given = {k: getattr(args, k) for k in ("title", "author", "outlet", "published", "url", "language")}
+    for done in import_sources(args.project, args.sources, args.id, args.force, given):
+        print(f"wrote {display_path(done.path)}  ({done.kind}, {done.paragraphs} paragraphs, {done.words} words)")
+        for key in ("title", "author", "outlet", "published", "url", "language", "accessed"):
+            value = done.meta[key]
+            shown = "; ".join(value) if isinstance(value, list) else value
+            print(f"  {key + ':':<11}{shown if shown is not None else 'null'}")
+        print(f"  {'original:':<11}{display_path(done.original)}  (sha256 {done.meta['sha256'][:16]}…)")
+    return 0
+
+
+COMMANDS = {"build": build_command, "check": check_command, "new": new_command,
+            "import": import_command}
