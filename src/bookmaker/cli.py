@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def add_source_commands(sub: argparse._SubParsersAction) -> None:
-    """The commands that make a project and bring sources into it: new, import."""
+    """The commands that make a project and bring sources into it: new, import, find."""
     n = sub.add_parser("new", help="write a new book project that builds at once")
     n.add_argument("folder", metavar="DIR")
     n.add_argument("--title", help="the book's title (default: from the folder's name)")
@@ -44,14 +44,21 @@ def add_source_commands(sub: argparse._SubParsersAction) -> None:
                        ".txt and .md files", description="Write seeds/ID.md for each SOURCE, with "
                        "the bytes it came from in seeds/originals/. The options below replace or "
                        "complete what a document says about itself.")
-    i.add_argument("sources", nargs="+", metavar="SOURCE")
+    i.add_argument("sources", nargs="+", metavar="SOURCE", help="a page saved from a browser (.html, "
+                   ".htm, or its folder), an http(s) address, a PDF, a .txt or .md file")
     i.add_argument("--project", default=".", metavar="DIR", help="the book project (default: .)")
     i.add_argument("--id", help="the source's id (default: from its title)")
     i.add_argument("--force", action="store_true", help="replace a source of the same id")
-    for key in ("title", "outlet", "published", "url", "language"):
-        i.add_argument(f"--{key}", help=f"the source's {key}")
+    for key, what in (("title", "the title as published"), ("outlet", "where it was published"),
+                      ("published", "its date: YYYY, YYYY-MM or YYYY-MM-DD"),
+                      ("url", "its http(s) address"), ("language", "its language tag, e.g. en")):
+        i.add_argument(f"--{key}", help=what)
     i.add_argument("--author", action="append", help="an author's name (repeat for several)")
-    for s in (n, i):
+    f = sub.add_parser("find", help="show where words occur in a source, and the excerpt to paste")
+    f.add_argument("source", metavar="SOURCE_ID")
+    f.add_argument("words", help="the words to find (white space, quotes and dashes as you like)")
+    f.add_argument("--project", default=".", metavar="DIR", help="the book project (default: .)")
+    for s in (n, i, f):
         s.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -133,5 +140,25 @@ def import_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def find_command(args: argparse.Namespace) -> int:
+    from .errors import display_path
+    from .finder import find, indent
+
+    found = find(args.project, args.source, args.words)
+    where = display_path(found.source.path)
+    unique = len(found.occurrences) == 1
+    for occ in found.occurrences:
+        print(f"{where}:{occ.line}: {occ.context}")
+        if not unique:
+            print(indent(occ.block), end="")
+    if unique:
+        print("\npaste under a chapter's content: in book/outline.yaml:\n")
+        print(indent(found.occurrences[0].block), end="")
+    else:
+        print(f"\n{len(found.occurrences)} occurrences; each block above quotes its own, "
+              "widened until it is found only once", file=sys.stderr)
+    return 0
+
+
 COMMANDS = {"build": build_command, "check": check_command, "new": new_command,
-            "import": import_command}
+            "import": import_command, "find": find_command}
