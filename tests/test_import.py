@@ -339,3 +339,17 @@ def test_error_without_location_names_the_source(project, tmp_path):
     assert [str(e) for e in exc.value.errors] == [f"{tmp_path / 'nothing.pdf'}: no such file"]
     with pytest.raises(BookError):
         raise exc.value.errors[0]
+
+
+def test_a_title_that_gives_no_id_asks_for_one(project, tmp_path):
+    page = tmp_path / "Паром.html"
+    page.write_text('<html lang="ru"><head><meta charset="utf-8"><title>Ночной паром</title>'
+                    '<meta property="og:site_name" content="Островной вестник"></head><body><article>'
+                    "<p>Совет решил сохранить ночной паром до конца октября, после долгих споров.</p>"
+                    "</article></body></html>", encoding="utf-8")
+    done = run("import", page, "--project", project)
+    assert done.returncode == 1 and "cannot make an id from the title" in done.stderr
+    assert "--id" in done.stderr
+    done = run("import", page, "--project", project, "--id", "parom")
+    meta = front_matter(imported(done, project, "parom"))
+    assert (meta["title"], meta["outlet"], meta["language"]) == ("Ночной паром", "Островной вестник", "ru")

@@ -152,7 +152,7 @@ def find_command(args: argparse.Namespace) -> int:
         if not unique:
             print(indent(occ.block), end="")
     if unique:
-        print("\npaste under a chapter's content: in book/outline.yaml:\n")
+        print("\npaste this under a chapter's content in book/outline.yaml:\n")
         print(indent(found.occurrences[0].block), end="")
     else:
         print(f"\n{len(found.occurrences)} occurrences; each block above quotes its own, "

@@ -76,6 +76,10 @@ def occurrence(source: Source, start: int, end: int, unique: bool) -> Occurrence
     after_end = PARAGRAPH_BREAK.search(text, end)
     para_end = after_end.start() if after_end else len(text)
     lo, hi = max(para_start, start - CONTEXT), min(para_end, end + CONTEXT)
+    if lo > para_start:  # whole words either side
+        lo = next((i + 1 for i in range(lo, start) if text[i].isspace()), start)
+    if hi < para_end:
+        hi = next((i for i in range(hi, end, -1) if text[i].isspace()), end)
     context = (("…" if lo > para_start else "") + text[lo:start] + "«" + text[start:end] + "»"
                + text[end:hi] + ("…" if hi < para_end else ""))
     return Occurrence(start, end, line, " ".join(context.split()),
