@@ -52,28 +52,33 @@ REPORT = [
 ]
 
 PDF_STYLE = """
-@page { size: A6; margin: 16mm 11mm 18mm 11mm;
+@page { size: %(size)s; margin: 16mm 11mm 18mm 11mm;
   @top-center { content: "Night ferry report — Harbour Council"; font: 7pt sans-serif }
   @bottom-center { content: "Page " counter(page) " of " counter(pages); font: 7pt sans-serif }
   @bottom-right { content: "Draft for the council"; font: 6pt sans-serif } }
-body { font: 9pt/1.35 serif; text-align: justify; hyphens: %(hyphens)s; margin: 0 }
+body { font: 9pt/1.35 serif; text-align: justify; hyphens: %(hyphens)s; margin: 0;
+       columns: %(columns)s; column-gap: 6mm }
 p { margin: 0; text-indent: 1.4em }
 h1 { font-size: 14pt; margin: 0 0 4mm } h2 { font-size: 11pt; margin: 4mm 0 1.5mm }
 """
 
 
 def make_pdf(path: Path, hyphens: str = "manual", title: str = "The night ferry: a report",
-             author: str = "Harbour Council staff", lang: str = "en") -> Path:
-    """A text PDF with a running header, a footer and page numbers, over several pages."""
+             author: str = "Harbour Council staff", lang: str = "en", columns: int = 1,
+             repeat: int = 1) -> Path:
+    """A text PDF with a running header, a footer and page numbers, over several pages.
+
+    ``columns=2`` sets it on A5 in two columns; ``repeat`` gives the report that many times.
+    """
     import weasyprint
 
     body = [f"<h1>{title}</h1>"]
-    for heading, paragraph in REPORT:
+    for heading, paragraph in REPORT * repeat:
         if heading:
             body.append(f"<h2>{heading}</h2>")
         body.append(f"<p>{paragraph}</p>")
     html = (f'<html lang="{lang}"><head><title>{title}</title><meta name="author" content="{author}">'
-            f"<style>{PDF_STYLE % {'hyphens': hyphens}}</style></head><body>{''.join(body)}</body></html>")
+            f"<style>{PDF_STYLE % {'hyphens': hyphens, 'columns': columns, 'size': 'A6' if columns == 1 else 'A5'}}</style></head><body>{''.join(body)}</body></html>")
     weasyprint.HTML(string=html).write_pdf(path)
     return path
 

@@ -144,6 +144,17 @@ def test_pdf_paragraphs_rebuilt_without_headers_footers_or_page_numbers(project,
     api.check(project)
 
 
+def test_pdf_in_two_columns_is_read_column_by_column(project, tmp_path):
+    """Headings at the same height in both columns, paragraphs going on into the next column."""
+    pdf = make_pdf(tmp_path / "columns.pdf", columns=2, repeat=2)
+    import pdfminer.high_level
+
+    assert pdfminer.high_level.extract_text(str(pdf)).count("Page ") == 2  # two pages
+    import_sources(project, [str(pdf)], source_id="columns", metadata={"outlet": "Harbour Council"})
+    expected = ["The night ferry: a report"] + [x for h, p in REPORT * 2 for x in (h, p) if x]
+    assert body(project / "seeds" / "columns.md").strip().split("\n\n") == expected
+
+
 def test_pdf_words_hyphenated_at_line_ends_are_joined_on_evidence(project, tmp_path):
     pdf = make_pdf(tmp_path / "hyphenated.pdf", hyphens="auto")
     import pdfminer.high_level

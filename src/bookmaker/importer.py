@@ -1,10 +1,10 @@
 """``bookmaker import``: sources from saved pages, addresses, PDFs and text files.
 
-Each SOURCE is read and extracted in memory (:mod:`webpage`, :mod:`pdftext`,
-:mod:`extract`, :mod:`fetch`), given an id and front matter, and checked as
-bookmaker will read it.  Only when every SOURCE of the run succeeded are the
-files written: ``seeds/ID.md`` and, beside it, the bytes it came from in
-``seeds/originals/`` with their SHA-256.  A refusal writes nothing.
+Each SOURCE is read and extracted in memory (:mod:`reading`), given an id and
+front matter, and checked as bookmaker will read it.  Only when every SOURCE
+of the run succeeded are the files written: ``seeds/ID.md`` and, beside it,
+the bytes it came from in ``seeds/originals/`` with their SHA-256.  A refusal
+writes nothing.
 """
 from __future__ import annotations
 
@@ -20,15 +20,14 @@ from typing import Sequence
 import yaml
 
 from .errors import BookError, BuildFailed, Errors, Location, UsageError
-from .extract import META_KEYS, Extracted, extract_text_file
-from .fetch import MAX_BYTES, TIMEOUT, fetch, is_address, size_text
+from .extract import META_KEYS, Extracted
+from .fetch import MAX_BYTES, TIMEOUT, is_address
 from .outline import slugify
+from .reading import read_source
 from .scaffold import project_folder
 from .sources import DATE, LANGUAGE, SOURCE_ID, URL, load_sources, parse_source
 
 log = logging.getLogger("bookmaker")
-HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
-TEXT_SUFFIXES = {".txt": False, ".text": False, ".md": True, ".markdown": True}
 NEEDED = ("title", "outlet", "language")  # the source format has no null for these
 OPTION = {"title": '--title "..."', "outlet": '--outlet "..."', "language": "--language en"}
 WHY_NULL = {"author": "the {kind} names no author: fill it in, or leave it null for no byline",
@@ -95,90 +94,6 @@ def check_metadata(metadata: dict[str, object], count: int, source_id: str | Non
     if isinstance(given.get("author"), str):
         given["author"] = [given["author"]]
     return given
-
-
-def read_source(origin: str, timeout: float, max_bytes: int) -> Extracted:
-    """Extract one file or address, refusing what is not a supported, sound document."""
-    from .pdftext import extract_pdf
-    from .webpage import extract_page
-
-    if is_address(origin):
-        got = fetch(origin, timeout, max_bytes)
-        if got.suffix == ".pdf":
-            found = extract_pdf(got.data, origin)
-            found.meta["url"] = found.meta["url"] or got.final_url
-        elif got.suffix == ".html":
-            found = extract_page(got.data, origin, url=got.final_url, content_type=got.content_type)
-        else:
-            found = extract_text_file(got.data, origin, markdown=got.suffix == ".md")
-            found.meta["url"] = got.final_url
-        found.accessed = got.accessed
-        return _require_text(found, origin)
-    path = page_file(Path(origin))
-    data = read_limited(path, max_bytes)
-    suffix = path.suffix.lower()
-    if data.startswith(b"%PDF-"):
-        found = extract_pdf(data, path)
-    elif suffix == ".pdf":
-        raise BookError("not a PDF, or a damaged one (it does not start with %PDF-)",
-                        Location(path), "download or export it again")
-    elif suffix in HTML_SUFFIXES or (suffix not in TEXT_SUFFIXES and _looks_like_html(data)):
-        found = extract_page(data, path)
-    elif suffix in TEXT_SUFFIXES:
-        found = extract_text_file(data, path, markdown=TEXT_SUFFIXES[suffix])
-    else:
-        raise BookError(f"unknown kind of file{f' ({suffix})' if suffix else ''}", Location(path),
-                        "bookmaker imports web pages saved from a browser (.html, .htm), PDFs "
-                        "with a text layer, and .txt or .md files; save the document as one of these")
-    return _require_text(found, path)
-
-
-def page_file(path: Path) -> Path:
-    """The file to read for SOURCE: itself, or the page of a 'web page, complete' folder."""
-    if path.is_dir():
-        if path.name.endswith("_files"):  # the folder of a page's images and styles
-            stem = path.name[: -len("_files")]
-            pages = [path.with_name(stem + s) for s in HTML_SUFFIXES if path.with_name(stem + s).is_file()]
-        else:
-            pages = sorted(p for p in path.iterdir() if p.suffix.lower() in HTML_SUFFIXES and p.is_file())
-        if len(pages) != 1:
-            raise BookError("a folder, and not one of a saved web page" if not pages else
-                            f"the folder holds {len(pages)} web pages", Location(path),
-                            "import the page's .html file itself")
-        return pages[0]
-    if not path.exists():
-        raise BookError("no such file", Location(path))
-    if not path.is_file():
-        raise BookError("not a file", Location(path))
-    return path
-
-
-def read_limited(path: Path, max_bytes: int) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise BookError(f"the file is {size_text(size)}, over the limit of {size_text(max_bytes)}",
-                            Location(path), "bookmaker imports articles and reports, not archives")
-        with open(path, "rb") as f:
-            data = f.read(max_bytes + 1)
-    except OSError as exc:
-        raise BookError(f"cannot read the file: {exc.strerror}", Location(path)) from None
-    if len(data) > max_bytes:
-        raise BookError(f"the file is over the limit of {size_text(max_bytes)}", Location(path))
-    return data
-
-
-def _looks_like_html(data: bytes) -> bool:
-    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<!-- saved from url"))
-
-
-def _require_text(found: Extracted, where: Path | str) -> Extracted:
-    if not found.paragraphs:
-        raise BookError(f"no text found in the {found.kind}", Location(where) if isinstance(where, Path)
-                        else None, "a page that shows its text only after scripts run saves "
-                        "empty: save it once it has loaded, or print it to PDF and import that")
-    return found
 
 
 class FrontMatterDumper(yaml.SafeDumper):

@@ -4,8 +4,11 @@ pdfminer gives each line of text with its position and font size.  From them
 this module leaves out the running headers, footers and page numbers (lines at
 the top or foot of the page that repeat, digits aside, at the same height on
 other pages, or that are only a page number), and rebuilds paragraphs: a new
-one starts after extra space, at an indented first line, after a line that
-stops short of the margin in justified text, or where the font size changes.
+one starts with each of pdfminer's blocks of lines (unless the block goes on
+over a page or column break from a full line), after extra space, at an
+indented first line, after a line that stops short of the margin in justified
+text, or where the font size changes.  List markers are left out, as a
+browser's copy of a list leaves them.
 A PDF without a text layer is refused: bookmaker does no OCR.
 """
 from __future__ import annotations
@@ -23,18 +26,30 @@ from .extract import Extracted, clean_paragraphs, located
 PAGE_NUMBER = re.compile(r"^[\s\-–—|·•\[(]*((page|p\.|seite|стр\.?)\s*)?([0-9]{1,4}|[ivxlcdm]{1,7})"
                          r"(\s*(of|/|из|von|de)\s*[0-9]{1,4})?[\s\-–—|·•\])]*$", re.I)
 HYPHENS = "-\u2010\u00ad"
+PEEL = 4  # rows set apart above or below columns, at most
+BULLET = re.compile(r"^[•◦▪▫●○■□‣⁃∙·*–-]$")
+ENDS_SENTENCE = ".!?:\"”»)’"
 FILE_NAME_TITLE = re.compile(r"(\.(docx?|odt|rtf|pdf|indd|tex|pages|xlsx?|pptx?)$)|^Microsoft Word - ", re.I)
 
 
 @dataclass(frozen=True)
 class Line:
     page: int
+    box: int       # pdfminer's text box (a block of lines), numbered through the document
     x0: float
     x1: float
     top: float     # PDF coordinates: y grows upwards
     bottom: float
     size: float
     text: str
+
+
+@dataclass(frozen=True)
+class Box:
+    left: float
+    right: float
+    lines: int
+    justified: bool  # most lines but the last end at the right edge
 
 
 def extract_pdf(data: bytes, where: Path | str) -> Extracted:
@@ -101,17 +116,18 @@ def read_pdf(data: bytes, where: Path | str) -> tuple[list[list[Line]], dict[str
         device = PDFPageAggregator(manager, laparams=LAParams())
         interpreter = PDFPageInterpreter(manager, device)
         pages: list[list[Line]] = []
+        boxes = 0
         for number, page in enumerate(PDFPage.create_pages(doc)):
             interpreter.process_page(page)
             lines = []
-            for box in device.get_result():
-                if isinstance(box, LTTextContainer):
-                    for line in box:
-                        if isinstance(line, LTTextLine) and line.get_text().strip():
-                            sizes = [c.size for c in line if hasattr(c, "size")]
-                            lines.append(Line(number, line.x0, line.x1, line.y1, line.y0,
-                                              round(median(sizes), 1) if sizes else 0.0,
-                                              " ".join(line.get_text().split())))
+            for box in reading_order([b for b in device.get_result() if isinstance(b, LTTextContainer)]):
+                boxes += 1
+                for line in box:
+                    text = " ".join(line.get_text().split()) if isinstance(line, LTTextLine) else ""
+                    if text and not BULLET.match(text):  # a list's marker is not its text
+                        sizes = [c.size for c in line if hasattr(c, "size")]
+                        lines.append(Line(number, boxes, line.x0, line.x1, line.y1, line.y0,
+                                          round(median(sizes), 1) if sizes else 0.0, text))
             pages.append(lines)
     except PDFPasswordIncorrect:
         raise BookError("the PDF is protected by a password", located(where),
@@ -123,6 +139,51 @@ def read_pdf(data: bytes, where: Path | str) -> tuple[list[list[Line]], dict[str
     if lang and not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", lang):
         lang = None
     return pages, info, lang
+
+
+def reading_order(boxes: list) -> list:
+    """Blocks in the order they are read: columns left to right, each top to bottom.
+
+    pdfminer orders blocks by a blend of their height and left edge, which reads
+    two columns with headings at the same height as heading, heading, text, text.
+    This is a recursive X-Y cut that prefers columns: a region splits at a
+    gutter no block crosses; else the fewest rows above and below (a running
+    head, a title across both columns, a footer: PEEL at most on each side) are
+    set apart so that the rest splits into columns; else it is read row by row.
+    """
+    if len(boxes) <= 1:
+        return boxes
+    columns = _cut(boxes, "x")
+    if len(columns) > 1:
+        return [b for column in columns for b in reading_order(column)]
+    rows = _cut(boxes, "y")
+    if len(rows) == 1:
+        return sorted(boxes, key=lambda b: (-b.y1, b.x0))
+    n, peel = len(rows), range(min(PEEL, len(rows)) + 1)
+    spans = sorted(((i, n - k) for i in peel for k in peel if n - k - i >= 2), key=lambda ij: ij[0] - ij[1])
+    for i, j in spans:  # the widest middle first
+        middle = [b for row in rows[i:j] for b in row]
+        if len(_cut(middle, "x")) > 1:
+            parts = ([b for row in rows[:i] for b in row], middle, [b for row in rows[j:] for b in row])
+            return [b for part in parts for b in reading_order(part)]
+    return [b for row in rows for b in reading_order(row)]
+
+
+def _cut(boxes: list, axis: str) -> list[list]:
+    """The boxes in groups separated by gaps along ``axis`` (left to right, or top to bottom)."""
+    if axis == "x":
+        spans = sorted(((b.x0, b.x1, b) for b in boxes), key=lambda s: s[0])
+        gap = 3.0  # narrower than a column gutter is space inside a line
+    else:
+        spans = sorted(((-b.y1, -b.y0, b) for b in boxes), key=lambda s: s[0])
+        gap = 0.5
+    groups, end = [[spans[0][2]]], spans[0][1]
+    for lo, hi, box in spans[1:]:
+        if lo - end >= gap:
+            groups.append([])
+        groups[-1].append(box)
+        end = max(end, hi)
+    return groups
 
 
 def without_furniture(pages: list[list[Line]]) -> list[Line]:
@@ -160,13 +221,13 @@ def body_size(lines: list[Line]) -> float:
 def rebuild(lines: list[Line]) -> tuple[list[str], list[str]]:
     """Paragraphs from lines, and the words whose line-end hyphen was kept as printed."""
     words = Counter(w.lower() for line in lines for w in re.findall(r"\w+(?:[-\u2010]\w+)*", line.text))
-    edges = {page: _edges([ln for ln in lines if ln.page == page]) for page in {ln.page for ln in lines}}
+    boxes = {n: _box([ln for ln in lines if ln.box == n]) for n in {ln.box for ln in lines}}
     pitch = _pitch(lines)
     paragraphs: list[str] = []
     kept: list[str] = []
     text, prev = "", None
     for line in lines:
-        if prev is not None and not _new_paragraph(prev, line, edges, pitch):
+        if prev is not None and not _new_paragraph(prev, line, boxes, pitch):
             text = _join(text, line.text, words, kept)
         else:
             if text:
@@ -178,38 +239,41 @@ def rebuild(lines: list[Line]) -> tuple[list[str], list[str]]:
     return paragraphs, kept
 
 
-def _edges(lines: list[Line]) -> tuple[float, float, bool]:
-    """A page's usual left and right edges of text, and whether it is justified."""
-    if not lines:
-        return 0.0, 0.0, False
-    left = Counter(round(ln.x0) for ln in lines).most_common(1)[0][0]
-    right = max(Counter(round(ln.x1) for ln in lines).most_common(3), key=lambda c: (c[1], c[0]))[0]
-    flush = sum(1 for ln in lines if abs(ln.x1 - right) <= 2)
-    return left, right, flush * 2 >= len(lines)
+def _box(lines: list[Line]) -> Box:
+    left, right = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
+    flush = sum(1 for ln in lines[:-1] if right - ln.x1 <= 2)
+    return Box(left, right, len(lines), len(lines) >= 3 and flush >= 0.6 * (len(lines) - 1))
 
 
 def _pitch(lines: list[Line]) -> float:
-    """The usual distance from one line to the next within a paragraph."""
-    steps = [a.top - b.top for a, b in zip(lines, lines[1:])
-             if a.page == b.page and a.size == b.size and 0 < a.top - b.top < 3 * a.size]
+    """The usual distance from one line to the next within a paragraph, per point of font size."""
+    steps = [(a.top - b.top) / a.size for a, b in zip(lines, lines[1:])
+             if a.box == b.box and a.size == b.size and 0 < a.top - b.top < 3 * a.size]
     return median(steps) if steps else 0.0
 
 
-def _new_paragraph(prev: Line, line: Line, edges, pitch: float) -> bool:
+def _new_paragraph(prev: Line, line: Line, boxes: dict[int, Box], pitch: float) -> bool:
+    """Whether ``line`` starts a paragraph rather than going on with ``prev``'s."""
     if abs(prev.size - line.size) > 1:
         return True  # a heading, a caption, a footnote
-    left, _, _ = edges[line.page]
-    if line.x0 - left > 0.6 * line.size:
+    here, before = boxes[line.box], boxes[prev.box]
+    if line.x0 - here.left > 0.6 * line.size:
         return True  # an indented first line (or a centred one)
-    _, right, justified = edges[prev.page]
-    width = right - left
-    if justified and prev.x1 < right - 1.5 * prev.size:
-        return True  # justified text: only a paragraph's last line stops short
-    if not justified and prev.x1 < right - 0.4 * width and prev.text[-1:] in ".!?:\"”»)":
+    if line.box == prev.box:
+        if before.justified and prev.x1 < before.right - 1.5 * prev.size:
+            return True  # justified text: only a paragraph's last line stops short
+        if not before.justified and prev.x1 < before.right - 0.35 * (before.right - before.left) \
+                and prev.text[-1:] in ENDS_SENTENCE:
+            return True
+        return bool(pitch) and prev.top - line.top > 1.35 * pitch * line.size  # extra space
+    # Another block: the same paragraph only if it goes on over a page or column break
+    # (or a block split without space), from a line that reached the margin.
+    moved_on = line.page != prev.page or line.top > prev.top or \
+        (bool(pitch) and prev.top - line.top <= 1.2 * pitch * line.size)
+    full = before.lines >= 2 and prev.x1 >= before.right - 1.5 * prev.size
+    if not (moved_on and full):
         return True
-    if prev.page == line.page and pitch and prev.top - line.top > 1.35 * pitch:
-        return True  # extra space between the lines
-    return False
+    return not line.text[:1].islower() and prev.text[-1:] in ENDS_SENTENCE
 
 
 def _join(text: str, line: str, words: Counter, kept: list[str]) -> str:
