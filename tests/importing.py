@@ -77,8 +77,9 @@ def make_pdf(path: Path, hyphens: str = "manual", title: str = "The night ferry:
         if heading:
             body.append(f"<h2>{heading}</h2>")
         body.append(f"<p>{paragraph}</p>")
+    style = PDF_STYLE % {"hyphens": hyphens, "columns": columns, "size": "A6" if columns == 1 else "A5"}
     html = (f'<html lang="{lang}"><head><title>{title}</title><meta name="author" content="{author}">'
-            f"<style>{PDF_STYLE % {'hyphens': hyphens, 'columns': columns, 'size': 'A6' if columns == 1 else 'A5'}}</style></head><body>{''.join(body)}</body></html>")
+            f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
     weasyprint.HTML(string=html).write_pdf(path)
     return path
 

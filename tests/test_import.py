@@ -55,7 +55,8 @@ def test_saved_page_main_text_metadata_and_original(project):
     assert "The motion passed by seven votes to four." in text
     assert "“We have bought ourselves a summer, not a solution,” said" in text  # the blockquote
     assert "A subsidy with an end date" in paragraphs  # the sub-heading, a paragraph of its own
-    assert paragraphs[-1] == "The council will publish the minutes of the meeting, with the full voting record, next week."
+    assert paragraphs[-1] == ("The council will publish the minutes of the meeting, with the full "
+                              "voting record, next week.")
     for clutter in CLUTTER:
         assert clutter not in text, clutter
     # What the page does not say is null, with a warning naming the line to fill in.
@@ -103,7 +104,8 @@ def test_page_without_metadata_is_refused_until_given_what_the_format_needs(proj
     before = snapshot(project)
     refused = run("import", page, "--project", project)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
-    assert f"{shown(page)}: the web page does not say its outlet or language; nothing was written" in refused.stderr
+    assert f"{shown(page)}: the web page does not say its outlet or language; nothing was written" \
+        in refused.stderr
     assert '--outlet "..." --language en' in refused.stderr
     assert snapshot(project) == before
     done = run("import", page, "--project", project, "--outlet", "Harbour notes", "--language", "en")
@@ -232,12 +234,13 @@ def test_a_file_over_the_size_limit_is_refused_unread(project, tmp_path):
 
 def test_text_file_kept_as_written(project, tmp_path):
     txt = tmp_path / "letter.txt"
-    txt.write_bytes("\ufeffDear editors,\r\n\r\nThe ferry matters to us.\r\nIt is our only way home.\r\n\r\n\r\n"
-                    "Yours, the islanders\r\n".encode())
+    txt.write_bytes("\ufeffDear editors,\r\n\r\nThe ferry matters to us.\r\nIt is our only way home."
+                    "\r\n\r\n\r\nYours, the islanders\r\n".encode())
     done = run("import", txt, "--project", project, "--title", "A letter to the Courier",
                "--outlet", "Letters to the editor", "--language", "en", "--published", "2024-03-08")
     path = imported(done, project, "a-letter-to-the-courier")
-    assert body(path) == "Dear editors,\n\nThe ferry matters to us.\nIt is our only way home.\n\nYours, the islanders\n"
+    assert body(path) == ("Dear editors,\n\nThe ferry matters to us.\nIt is our only way home.\n\n"
+                          "Yours, the islanders\n")
     assert front_matter(path)["published"] == "2024-03-08"
     assert (project / "seeds" / "originals" / "a-letter-to-the-courier.txt").read_bytes() == txt.read_bytes()
     quote_outline(project, [("a-letter-to-the-courier", "The ferry matters to us. It is our only way home.")])
@@ -288,6 +291,17 @@ def test_an_existing_id_is_refused_and_force_replaces_it(project, tmp_path):
     api.check(project)
 
 
+def test_an_original_left_without_its_source_is_not_overwritten(project):
+    (project / "seeds" / "originals").mkdir()
+    (project / "seeds" / "originals" / "ferry.html").write_text("kept by hand")
+    before = snapshot(project)
+    done = run("import", ARTICLE, "--project", project, "--id", "ferry")
+    assert done.returncode == 1 and "seeds/originals/ferry.html already exists" in done.stderr
+    assert snapshot(project) == before
+    imported(run("import", ARTICLE, "--project", project, "--id", "ferry", "--force"), project, "ferry")
+    assert (project / "seeds" / "originals" / "ferry.html").read_bytes() == ARTICLE.read_bytes()
+
+
 def test_an_id_given_by_another_file_is_not_replaced_even_with_force(project):
     (project / "seeds" / "mine.md").write_text((project / "seeds" / "example.md").read_text()
                                                .replace("id: example", "id: ferry"))
@@ -308,7 +322,8 @@ def test_several_sources_at_once_and_nothing_when_one_fails(project, tmp_path):
     done = run("import", ARTICLE, SAVED_PAGE, pdf, "--project", project, "--outlet", "Harbour Council")
     assert done.returncode == 0, done.stderr
     assert {s.id for s in api.check(project).sources} == {
-        "example", "harbour-council-votes-to-keep", "neuer-winterfahrplan-fur-die", "the-night-ferry-a-report"}
+        "example", "harbour-council-votes-to-keep", "neuer-winterfahrplan-fur-die",
+        "the-night-ferry-a-report"}
 
 
 def test_usage_errors(project, tmp_path):

@@ -54,7 +54,7 @@ def server(tmp_path_factory):
             "/moved": redirect("/tides"),
             "/report.pdf": serve(pdf, "application/pdf"),
             "/untyped.pdf": serve(pdf, "application/octet-stream"),
-            "/letter.txt": serve("Dear editors,\n\nKeep the late boat.\n".encode(), "text/plain; charset=utf-8"),
+            "/letter.txt": serve(b"Dear editors,\n\nKeep the late boat.\n", "text/plain; charset=utf-8"),
             "/photo.jpg": serve(b"\xff\xd8\xff\xe0" + b"\x00" * 500, "image/jpeg"),
             "/data.json": serve(b'{"text": "not a page"}', "application/json"),
             "/huge": serve(b"<html>", "text/html", length=60 * 2**20),
@@ -79,7 +79,8 @@ def test_url_import_keeps_the_bytes_received_with_hash_and_access_date(server, p
     meta = front_matter(project / "seeds" / "ferry.md")
     assert meta["url"] == "https://courier.example/news/2024/03/05/night-ferry-vote"  # canonical
     assert meta["accessed"] == dt.date.today().isoformat()
-    assert meta["original"] == "originals/ferry.html" and meta["sha256"] == hashlib.sha256(ARTICLE).hexdigest()
+    assert meta["original"] == "originals/ferry.html"
+    assert meta["sha256"] == hashlib.sha256(ARTICLE).hexdigest()
     assert (project / "seeds" / "originals" / "ferry.html").read_bytes() == ARTICLE
     assert "The motion passed by seven votes to four." in body(project / "seeds" / "ferry.md")
     assert "'accessed' is null" not in done.stderr
@@ -93,8 +94,8 @@ def test_url_without_canonical_address_keeps_the_address_after_redirects(server,
 
 
 def test_url_of_a_pdf_and_of_plain_text(server, project):
-    import_sources(project, [server.base + "/report.pdf"], source_id="report", metadata={"outlet": "Council"})
-    import_sources(project, [server.base + "/untyped.pdf"], source_id="untyped", metadata={"outlet": "Council"})
+    for sid in ("report", "untyped"):
+        import_sources(project, [f"{server.base}/{sid}.pdf"], source_id=sid, metadata={"outlet": "Council"})
     import_sources(project, [server.base + "/letter.txt"], source_id="letter",
                    metadata={"title": "A letter", "outlet": "Letters", "language": "en"})
     for sid, suffix in (("report", "pdf"), ("untyped", "pdf"), ("letter", "txt")):

@@ -56,7 +56,8 @@ def add_source_commands(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--author", action="append", help="an author's name (repeat for several)")
     f = sub.add_parser("find", help="show where words occur in a source, and the excerpt to paste")
     f.add_argument("source", metavar="SOURCE_ID")
-    f.add_argument("words", help="the words to find (white space, quotes and dashes as you like)")
+    f.add_argument("words", metavar="WORDS",
+                   help="the words to find (white space, quotes and dashes as you like)")
     f.add_argument("--project", default=".", metavar="DIR", help="the book project (default: .)")
     for s in (n, i, f):
         s.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -131,7 +132,8 @@ def import_command(args: argparse.Namespace) -> int:
 
     given = {k: getattr(args, k) for k in ("title", "author", "outlet", "published", "url", "language")}
     for done in import_sources(args.project, args.sources, args.id, args.force, given):
-        print(f"wrote {display_path(done.path)}  ({done.kind}, {done.paragraphs} paragraphs, {done.words} words)")
+        print(f"wrote {display_path(done.path)}  "
+              f"({done.kind}, {done.paragraphs} paragraphs, {done.words} words)")
         for key in ("title", "author", "outlet", "published", "url", "language", "accessed"):
             value = done.meta[key]
             shown = "; ".join(value) if isinstance(value, list) else value

@@ -139,10 +139,14 @@ def plan(seeds: Path, origin: str, found: Extracted, metadata: dict, source_id: 
         raise BookError(f"the project already has a source '{sid}' ({existing[sid].path.name})", at,
                         "choose another id with --id ID" + (", or replace it with --force"
                                                             if existing[sid].path == own else ""))
+    kept = f"originals/{sid}{found.suffix}"
+    if os.path.lexists(seeds / kept) and not force:
+        raise BookError(f"seeds/{kept} already exists, the original of no source", at,
+                        "move it away, or replace it with --force")
     front = {"id": sid, "title": meta["title"], "author": meta.get("author"),
              "outlet": meta["outlet"], "published": meta.get("published"), "url": meta.get("url"),
              "language": meta["language"], "accessed": found.accessed,
-             "original": f"originals/{sid}{found.suffix}",
+             "original": kept,
              "sha256": hashlib.sha256(found.original).hexdigest()}
     text = "---\n" + yaml.dump(front, Dumper=FrontMatterDumper, sort_keys=False, allow_unicode=True,
                                width=10**6, default_flow_style=False) + "---\n" + found.text
