@@ -118,6 +118,16 @@ def test_page_without_metadata_is_refused_until_given_what_the_format_needs(proj
     assert "Contact the webmaster" not in body(path) and "Archive" not in body(path)
 
 
+def test_a_page_that_names_no_outlet_gets_its_address_with_a_warning(project, tmp_path):
+    page = tmp_path / "tides.html"
+    page.write_bytes((FIXTURES / "bare-page.html").read_bytes().replace(
+        b"<html>", b"<!-- saved from url=(0039)https://www.harbour-notes.example/tides -->\n<html lang=en>"))
+    done = run("import", page, "--project", project, "--id", "tides")
+    meta = front_matter(imported(done, project, "tides"))
+    assert (meta["outlet"], meta["url"]) == ("harbour-notes.example", "https://www.harbour-notes.example/tides")
+    assert "the page does not name its outlet; 'outlet' is its site's address" in done.stderr
+
+
 def test_options_replace_what_the_page_says(project):
     done = run("import", ARTICLE, "--project", project, "--id", "courier", "--title", "Ferry vote",
                "--author", "M. Holt", "--author", "T. Ferreira", "--published", "2024-03",

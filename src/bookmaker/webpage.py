@@ -14,6 +14,7 @@ import logging
 import re
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
 from .errors import BookError
 from .extract import Extracted, clean_paragraphs, located
@@ -52,7 +53,7 @@ def extract_page(data: bytes, where: Path | str, url: str | None = None,
     paragraphs = clean_paragraphs(blocks(doc.body)) if doc is not None and doc.body is not None else []
     notes = []
     outlet = found.sitename
-    if outlet and found.hostname and outlet.lower().removeprefix("www.") == found.hostname.lower():
+    if outlet and _is_address_of(outlet, found.url):  # trafilatura's stand-in for a missing name
         notes.append(f"the page does not name its outlet; 'outlet' is its site's address, "
                      f"{outlet}: give the outlet's name")
     meta = {
@@ -151,6 +152,14 @@ def _jsonld_languages(tree) -> Iterator[str]:
                 if isinstance(lang, str):
                     yield lang
                 stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
+
+
+def _is_address_of(name: str, url: str | None) -> bool:
+    if not url:
+        return False
+    parts = urlsplit(url)
+    hosts = {h.lower().removeprefix("www.") for h in (parts.netloc, parts.hostname or "") if h}
+    return name.lower().removeprefix("www.") in hosts
 
 
 def _text(value: str | None) -> str | None:
