@@ -116,6 +116,7 @@ KNOWN_KEYS = ("title", "subtitle", "editors", "language", "date", "chapters", "i
               "compare", "claim", "verdict", "explanation", "reference", "made_by", "source",
               "slips", "correction", "events", "event", "sources", "author", "outlet",
               "published", "url", "translator", "original_language", "accessed", "profile",
+              "original", "sha256",
               "stance_evidence", "errors", "<<", "=", "?", "-")
 INTERESTING = ("", " ", "null", "~", "yes", "no", "on", "2019-04", "1954-03-31", "1901",
                "../alpha", "/etc/passwd", "a b", "alpha", "beta", "c1", "c2", "s1",

@@ -30,7 +30,38 @@ def parser() -> argparse.ArgumentParser:
     for s in (b, c):
         s.add_argument("--strict", action="store_true", help="treat warnings as errors")
         s.add_argument("--debug", action="store_true", help="show tracebacks and engine warnings")
+    add_source_commands(sub)
     return p
+
+
+def add_source_commands(sub: argparse._SubParsersAction) -> None:
+    """The commands that make a project and bring sources into it: new, import, find."""
+    n = sub.add_parser("new", help="write a new book project that builds at once")
+    n.add_argument("folder", metavar="DIR")
+    n.add_argument("--title", help="the book's title (default: from the folder's name)")
+    n.add_argument("--editor", default="Your Name", help="the editor's name, for the title page")
+    n.add_argument("--language", default="en", help="the book's language tag (default: en)")
+    i = sub.add_parser("import", help="add sources: saved web pages, http(s) addresses, PDFs, "
+                       ".txt and .md files", description="Write seeds/ID.md for each SOURCE, with "
+                       "the bytes it came from in seeds/originals/. The options below replace or "
+                       "complete what a document says about itself.")
+    i.add_argument("sources", nargs="+", metavar="SOURCE", help="a page saved from a browser (.html, "
+                   ".htm, or its folder), an http(s) address, a PDF, a .txt or .md file")
+    i.add_argument("--project", default=".", metavar="DIR", help="the book project (default: .)")
+    i.add_argument("--id", help="the source's id (default: from its title)")
+    i.add_argument("--force", action="store_true", help="replace a source of the same id")
+    for key, what in (("title", "the title as published"), ("outlet", "where it was published"),
+                      ("published", "its date: YYYY, YYYY-MM or YYYY-MM-DD"),
+                      ("url", "its http(s) address"), ("language", "its language tag, e.g. en")):
+        i.add_argument(f"--{key}", help=what)
+    i.add_argument("--author", action="append", help="an author's name (repeat for several)")
+    f = sub.add_parser("find", help="show where words occur in a source, and the excerpt to paste")
+    f.add_argument("source", metavar="SOURCE_ID")
+    f.add_argument("words", metavar="WORDS",
+                   help="the words to find (white space, quotes and dashes as you like)")
+    f.add_argument("--project", default=".", metavar="DIR", help="the book project (default: .)")
+    for s in (n, i, f):
+        s.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("weasyprint").setLevel(logging.WARNING if args.debug else logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     try:
-        return build_command(args) if args.command == "build" else check_command(args)
+        return COMMANDS[args.command](args)
     except BuildFailed as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
@@ -97,3 +128,54 @@ def check_command(args: argparse.Namespace) -> int:
     count = sum(len(ch.excerpts()) for ch in book.chapters)
     print(f"ok: {len(book.chapters)} chapters, {count} excerpts from {len(book.sources)} sources")
     return 0
+
+
+def new_command(args: argparse.Namespace) -> int:
+    from .scaffold import new_project
+
+    made = new_project(args.folder, args.title, args.editor, args.language)
+    for rel in made.files:
+        print(f"wrote {made.root / rel}")
+    print(f"\nbuild it:  bookmaker build {args.folder}\nthen add sources: "
+          f"bookmaker import FILE_OR_URL --project {args.folder}", file=sys.stderr)
+    return 0
+
+
+def import_command(args: argparse.Namespace) -> int:
+    from .errors import display_path
+    from .importer import import_sources
+
+    given = {k: getattr(args, k) for k in ("title", "author", "outlet", "published", "url", "language")}
+    for done in import_sources(args.project, args.sources, args.id, args.force, given):
+        print(f"wrote {display_path(done.path)}  "
+              f"({done.kind}, {done.paragraphs} paragraphs, {done.words} words)")
+        for key in ("title", "author", "outlet", "published", "url", "language", "accessed"):
+            value = done.meta[key]
+            shown = "; ".join(value) if isinstance(value, list) else value
+            print(f"  {key + ':':<11}{shown if shown is not None else 'null'}")
+        print(f"  {'original:':<11}{display_path(done.original)}  (sha256 {done.meta['sha256'][:16]}…)")
+    return 0
+
+
+def find_command(args: argparse.Namespace) -> int:
+    from .errors import display_path
+    from .finder import find, indent
+
+    found = find(args.project, args.source, args.words)
+    where = display_path(found.source.path)
+    unique = len(found.occurrences) == 1
+    for occ in found.occurrences:
+        print(f"{where}:{occ.line}: {occ.context}")
+        if not unique:
+            print(indent(occ.block), end="")
+    if unique:
+        print("\npaste this under a chapter's content in book/outline.yaml:\n")
+        print(indent(found.occurrences[0].block), end="")
+    else:
+        print(f"\n{len(found.occurrences)} occurrences; each block above quotes its own, "
+              "widened until it is found only once", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"build": build_command, "check": check_command, "new": new_command,
+            "import": import_command, "find": find_command}

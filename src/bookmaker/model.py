@@ -94,6 +94,8 @@ class Source:
     translators: tuple[str, ...] = ()
     original_language: str | None = None
     accessed: str | None = None
+    original: str | None = None  # the bytes imported from, relative to seeds/
+    sha256: str | None = None    # their SHA-256, hex
     profile: Profile | None = None
 
 

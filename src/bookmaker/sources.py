@@ -5,9 +5,11 @@ Markdown or HTML, so whatever markup it contains is shown as characters.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import chars
 from .errors import BookError, Errors, Location
@@ -17,7 +19,7 @@ from .model import Profile, Source
 from .yamlsrc import Fields, LineIndex, MarkedDict, load_yaml
 
 SOURCE_KEYS = ("id", "title", "author", "outlet", "published", "url", "language",
-               "translator", "original_language", "accessed", "profile")
+               "translator", "original_language", "accessed", "original", "sha256", "profile")
 REQUIRED_KEYS = ("title", "author", "outlet", "published", "url", "language")
 PROFILE_KEYS = ("outlet_kind", "author_note", "stance", "stance_evidence", "language_note",
                 "text_state", "citations", "errors")
@@ -26,10 +28,17 @@ DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 FENCE = re.compile(r"^---[ \t]*$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+log = logging.getLogger("bookmaker")
 
 
-def load_sources(folder: Path, files: ProjectFiles, errors: Errors) -> dict[str, Source]:
-    """Every ``*.md`` in ``folder``, by id; problems go to ``errors``."""
+def load_sources(folder: Path, files: ProjectFiles, errors: Errors,
+                 read_originals: bool = True) -> dict[str, Source]:
+    """Every ``*.md`` in ``folder``, by id; problems go to ``errors``.
+
+    Only the top level is read: ``seeds/originals/`` holds the bytes sources were
+    imported from, which are not sources themselves.
+    """
     sources: dict[str, Source] = {}
     if not folder.is_dir():
         errors.add("the project has no seeds/ folder of sources", Location(folder))
@@ -39,7 +48,7 @@ def load_sources(folder: Path, files: ProjectFiles, errors: Errors) -> dict[str,
                    "a project may read only its own files: make seeds/ a folder, not a link")
         return sources
     for path in sorted(folder.glob("*.md")):
-        source = load_source(path, files, errors)
+        source = load_source(path, files, errors, read_originals)
         if source is None:
             continue
         if source.id in sources:
@@ -50,7 +59,8 @@ def load_sources(folder: Path, files: ProjectFiles, errors: Errors) -> dict[str,
     return sources
 
 
-def load_source(path: Path, files: ProjectFiles, errors: Errors) -> Source | None:
+def load_source(path: Path, files: ProjectFiles, errors: Errors,
+                read_original: bool = True) -> Source | None:
     try:
         raw = files.read_bytes(path)
     except BookError as exc:
@@ -63,6 +73,17 @@ def load_source(path: Path, files: ProjectFiles, errors: Errors) -> Source | Non
         errors.add(f"source is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
                    Location(path, line), "save the file as UTF-8")
         return None
+    return parse_source(content, path, errors, files if read_original else None)
+
+
+def parse_source(content: str, path: Path, errors: Errors,
+                 files: ProjectFiles | None = None) -> Source | None:
+    """A source from its text, as if read from ``path``.
+
+    The original it names is checked through ``files``; without them it is left
+    unopened, for a source not yet written (bookmaker import checks what it
+    will write this way).
+    """
     # Lines end at '\n' only, as bookmaker counts them everywhere else: splitlines()
     # also breaks at '\r', '\f', U+2028 and more, so a file with old Mac line ends
     # got front-matter errors on lines past its end, and a '---' after a form feed
@@ -85,9 +106,11 @@ def load_source(path: Path, files: ProjectFiles, errors: Errors) -> Source | Non
         return None
     body = "".join(lines[close + 1:])
     check_characters(body, path, close + 2, errors)
-    evidence_at = meta.pop("evidence_at")
+    evidence_at, original_at = meta.pop("evidence_at"), meta.pop("original_at")
     source = Source(text=body, body_line=close + 2, path=str(path), **meta)
     check_profile(source, evidence_at, errors)
+    if files is not None:
+        check_original(source, files, original_at, errors)
     return source
 
 
@@ -120,7 +143,7 @@ def load_front_matter(text: str, path: Path, errors: Errors) -> dict | None:
     if published is not None and not DATE.match(published):
         errors.add(f"'published' must be YYYY, YYYY-MM or YYYY-MM-DD, not '{published}'",
                    f.where("published"))
-    accessed = f.get("accessed", str)
+    accessed = f.get("accessed", str, nullable=True)
     if accessed is not None and not re.match(r"^\d{4}-\d{2}-\d{2}$", accessed):
         errors.add(f"'accessed' must be YYYY-MM-DD, not '{accessed}'", f.where("accessed"))
     url = f.get("url", str, nullable=True)
@@ -132,14 +155,57 @@ def load_front_matter(text: str, path: Path, errors: Errors) -> dict | None:
         if lang is not None and not LANGUAGE.match(lang):
             errors.add(f"'{key}' must be a language tag such as 'en' or 'ru', not '{lang}'",
                        f.where(key))
+    original, sha256 = f.get("original", str), f.get("sha256", str)
+    if original is not None and not _inside(original):
+        errors.add(f"'original' must be a path inside seeds/, such as 'originals/{source_id}.html', "
+                   f"not '{original}'", f.where("original"))
+    if sha256 is not None and not SHA256.match(sha256):
+        errors.add("'sha256' must be 64 lowercase hexadecimal digits", f.where("sha256"))
+    elif sha256 is not None and original is None:
+        errors.add("'sha256' is the hash of the original: give 'original' too", f.where("sha256"))
     return {
         "id": source_id, "title": f.get("title", str), "authors": f.names("author", nullable=True) or (),
         "outlet": f.get("outlet", str), "published": published, "url": url,
         "language": f.get("language", str), "translators": f.names("translator", nullable=True) or (),
         "original_language": f.get("original_language", str), "accessed": accessed,
+        "original": original, "sha256": sha256,
         "profile": load_profile(f, errors),
-        "evidence_at": profile_key(f, "stance_evidence"),
+        "evidence_at": profile_key(f, "stance_evidence"), "original_at": f.where("original"),
     }
+
+
+def _inside(original: str) -> bool:
+    """A relative path that stays in the seeds folder (symlinks are checked on reading)."""
+    path = PurePosixPath(original)
+    return bool(original.strip()) and "\\" not in original and not path.is_absolute() \
+        and ".." not in path.parts and path.parts[:1] != ("~",)
+
+
+def check_original(source: Source, files: ProjectFiles, where: Location, errors: Errors) -> None:
+    """The bytes a source was imported from are still there and unchanged.
+
+    A missing or changed original is a warning (an error with --strict): the
+    text may still be right, but it can no longer be traced to those bytes.
+    """
+    if source.original is None:
+        return
+    seeds = Path(source.path).parent
+    path = seeds / source.original
+    real = files.inside(path)
+    if real is None or not real.is_relative_to(os.path.realpath(seeds)):
+        errors.add(f"'original' points outside seeds/: {source.original}", where)
+        return
+    if not files.is_file(path):
+        log.warning("%s: the original '%s' is missing", where, source.original)
+        return
+    try:
+        data = files.read_bytes(path)  # regular files only, within the size limit
+    except BookError as exc:
+        log.warning("%s: the original '%s' cannot be read (%s)", where, source.original, exc.message)
+        return
+    if source.sha256 is not None and hashlib.sha256(data).hexdigest() != source.sha256:
+        log.warning("%s: the original '%s' has changed since it was imported (its SHA-256 is not "
+                    "the one in the front matter)", where, source.original)
 
 
 def profile_key(f: Fields, key: str) -> Location:
