@@ -4,7 +4,8 @@ A build gathers and checks everything first (outline, sources, excerpts,
 editorial data, styles, the output folder), renders each requested format to
 a temporary file in the output folder, and only when every format succeeded
 renames them into place.  A failed or killed build leaves the previous outputs
-exactly as they were.
+exactly as they were.  Outputs whose inputs did not change are not rendered
+again (:mod:`bookmaker.cache`).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from .cache import MANIFEST, BuildCache, Inputs
 from .errors import BookError, BuildFailed, Location, UsageError
 from .loader import load_book
 from .model import Book
@@ -30,7 +32,8 @@ log = logging.getLogger("bookmaker")
 @dataclass(frozen=True)
 class BuildResult:
     book: Book
-    outputs: dict[str, Path]
+    outputs: dict[str, Path]          # every requested format, written or up to date
+    up_to_date: tuple[str, ...] = ()  # the formats left alone: their inputs had not changed
 
 
 class _Recorder(logging.Handler):
@@ -71,27 +74,46 @@ def _load(project: Path | str, strict: bool) -> tuple[Book, dict[str, list[Path]
 
 
 def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
-          out: Path | str | None = None, strict: bool = False) -> BuildResult:
-    """Build the requested formats into ``out`` (default ``PROJECT/dist``)."""
+          out: Path | str | None = None, strict: bool = False, force: bool = False) -> BuildResult:
+    """Build the requested formats into ``out`` (default ``PROJECT/dist``).
+
+    An output whose inputs are unchanged since it was written, and whose bytes
+    are those written, is left alone (see :mod:`bookmaker.cache`); ``force``
+    renders every requested format anyway.
+    """
+    options = dict(locals())  # every parameter: an option added later joins the cache key by itself
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(f"unknown format {unknown[0] if unknown else '(none)'}; choose pdf, epub or all")
+    inputs = Inputs.snapshot(_project_dir(project))  # hashed before anything reads them
     book, styles = _load(project, strict)  # every style checked, as by `check`
     out_dir = Path(out) if out is not None else book.project / "dist"
+    stem = slugify(book.title) or "book"
+    targets = {fmt: out_dir / f"{stem}.{fmt}" for fmt in formats}
+
+    # -- the cache: skip what is up to date; a no-change build writes nothing --
+    cache = BuildCache(out_dir, inputs, options)
+    fresh = () if force else tuple(f for f in formats if cache.fresh(f, targets[f], styles[f]))
+    if len(fresh) == len(formats):
+        return BuildResult(book, targets, fresh)
+    reads = {fmt: cache.reads() for fmt in formats}
+    # -- end of the cache's first part --
+
     _prepare(out_dir)
     from .render.html import RenderedBook
 
     rendered = RenderedBook(book)  # shared by every format
-    stem = slugify(book.title) or "book"
     done: dict[str, tuple[Path, Path]] = {}
     try:
         for fmt in formats:
-            target = out_dir / f"{stem}.{fmt}"
+            if fmt in fresh:
+                continue
+            target = targets[fmt]
             tmp = _temp_path(out_dir, target.name)
             done[fmt] = (tmp, target)
             if fmt == "pdf":
                 from .render.pdf import write_pdf
-                write_pdf(rendered, tmp, styles[fmt])
+                write_pdf(rendered, tmp, styles[fmt], reads[fmt])
             else:
                 from .render.epub import write_epub
                 write_epub(rendered, tmp, styles[fmt])
@@ -102,7 +124,12 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
     finally:
         for tmp, _ in done.values():
             tmp.unlink(missing_ok=True)
-    return BuildResult(book, {fmt: target for fmt, (_, target) in done.items()})
+
+    # -- the cache: remember what was written, once it is all in place --
+    for fmt in done:
+        cache.record(fmt, targets[fmt], styles[fmt], reads[fmt])
+    cache.save(lambda: _temp_path(out_dir, MANIFEST))
+    return BuildResult(book, targets, fresh)
 
 
 def stylesheets(project: Path, kind: str) -> list[Path]:

@@ -12,7 +12,7 @@ import sys
 import time
 
 from . import __version__
-from .errors import BookError, BuildFailed, UsageError
+from .errors import BookError, BuildFailed, UsageError, display_path
 
 
 def parser() -> argparse.ArgumentParser:
@@ -24,6 +24,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
     b.add_argument("--format", choices=("pdf", "epub", "all"), default="all")
     b.add_argument("--out", metavar="DIR", help="output folder (default: PROJECT_DIR/dist)")
+    b.add_argument("--force", action="store_true", help="render again even if nothing changed")
     c = sub.add_parser("check", help="validate outline, sources and excerpts without rendering")
     c.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
     for s in (b, c):
@@ -68,10 +69,12 @@ def build_command(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     formats = ("pdf", "epub") if args.format == "all" else (args.format,)
-    result = build(args.project, formats, args.out, strict=args.strict)
-    for path in result.outputs.values():
-        print(f"wrote {path}")
-    print(f"built '{result.book.title}' in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    result = build(args.project, formats, args.out, strict=args.strict, force=args.force)
+    for fmt, path in result.outputs.items():
+        print(f"up to date: {display_path(path)}" if fmt in result.up_to_date
+              else f"wrote {display_path(path)}")
+    what = "nothing changed in" if len(result.up_to_date) == len(result.outputs) else "built"
+    print(f"{what} '{result.book.title}' in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0
 
 

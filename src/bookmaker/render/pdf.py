@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 from ..errors import BookError, Location
@@ -38,7 +39,9 @@ def allowed_path(url: str, roots: list[Path]) -> Path | None:
     return None
 
 
-def make_fetcher(roots: list[Path], refused: list[str]):
+def make_fetcher(roots: list[Path], refused: list[str],
+                 record: Callable[[Path, bytes], None] | None = None):
+    """WeasyPrint's URL fetcher, limited to ``roots``; ``record`` sees every file it reads."""
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     class SandboxFetcher(URLFetcher):
@@ -50,10 +53,13 @@ def make_fetcher(roots: list[Path], refused: list[str]):
                 refused.append(("refused to load", url))
                 raise FatalURLFetchingError(f"refused to fetch {url}")
             try:
-                return URLFetcherResponse(path.as_uri(), body=path.read_bytes())
+                body = path.read_bytes()
             except OSError as exc:
                 refused.append((f"cannot read ({exc.strerror})", url))
                 raise FatalURLFetchingError(f"cannot read {url}") from None
+            if record is not None:  # the build cache keys the output by what was read
+                record(path, body)
+            return URLFetcherResponse(path.as_uri(), body=body)
 
     return SandboxFetcher()
 
@@ -82,15 +88,20 @@ def drifted_footnotes(document, book: Book) -> dict[int, str]:
     return drifted
 
 
-def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Path]) -> None:
-    """Render the whole book into ``target`` (a temporary path the caller renames)."""
+def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Path],
+              record: Callable[[Path, bytes], None] | None = None) -> None:
+    """Render the whole book into ``target`` (a temporary path the caller renames).
+
+    ``record``, if given, is called with each file the renderer reads and its bytes.
+    """
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
     book = rendered.book
     html = rendered.env.get_template("book.html").render(book=book, parts=rendered.parts("pdf"))
     refused: list[tuple[str, str]] = []
-    fetcher = make_fetcher([book.project, PACKAGE_DIR / "styles", PACKAGE_DIR / "fonts"], refused)
+    fetcher = make_fetcher([book.project, PACKAGE_DIR / "styles", PACKAGE_DIR / "fonts"], refused,
+                           record)
     try:
         fonts = FontConfiguration()  # one for CSS and layout, or @font-face is ignored
         css = [weasyprint.CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts)
