@@ -30,6 +30,12 @@ def parser() -> argparse.ArgumentParser:
     for s in (b, c):
         s.add_argument("--strict", action="store_true", help="treat warnings as errors")
         s.add_argument("--debug", action="store_true", help="show tracebacks and engine warnings")
+    v = sub.add_parser("preview", help="serve the book as web pages that follow your edits")
+    v.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
+    v.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free)")
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    v.add_argument("--open", action="store_true", help="open the page in the web browser")
+    v.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
 
 
@@ -42,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("weasyprint").setLevel(logging.WARNING if args.debug else logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     try:
-        return build_command(args) if args.command == "build" else check_command(args)
+        commands = {"build": build_command, "check": check_command, "preview": preview_command}
+        return commands[args.command](args)
     except BuildFailed as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
@@ -85,3 +92,9 @@ def check_command(args: argparse.Namespace) -> int:
     count = sum(len(ch.excerpts()) for ch in book.chapters)
     print(f"ok: {len(book.chapters)} chapters, {count} excerpts from {len(book.sources)} sources")
     return 0
+
+
+def preview_command(args: argparse.Namespace) -> int:
+    from .preview import serve
+
+    return serve(args.project, host=args.host, port=args.port, open_browser=args.open)
