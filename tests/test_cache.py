@@ -90,6 +90,18 @@ def add_template(p):
     return "Template override here"
 
 
+def change_included_template(p):
+    """A file a template override loads, though no option names it."""
+    (p / "templates").mkdir()
+    body = (BOOKS.parent.parent / "src/bookmaker/templates/chapter.html").read_text(encoding="utf-8")
+    (p / "templates" / "chapter.html").write_text(body + '{% include "colophon.html" %}\n',
+                                                  encoding="utf-8")
+    (p / "templates" / "colophon.html").write_text("<p>Set in Libertine</p>", encoding="utf-8")
+    build(p, formats=("epub",))
+    (p / "templates" / "colophon.html").write_text("<p>Set in Biolinum</p>", encoding="utf-8")
+    return "Set in Biolinum"
+
+
 def add_epub_style(p):
     (p / "styles").mkdir(exist_ok=True)
     (p / "styles" / "epub.css").write_text("h1 { color: #123456; }", encoding="utf-8")
@@ -97,7 +109,8 @@ def add_epub_style(p):
 
 
 @pytest.mark.parametrize("change", [change_outline, change_source, add_source, change_claims,
-                                    change_timeline, add_template, add_epub_style])
+                                    change_timeline, add_template, change_included_template,
+                                    add_epub_style])
 def test_every_project_input_rebuilds(project, change):
     build(project, formats=("epub",))
     assert build(project, formats=("epub",)).up_to_date == ("epub",)

@@ -124,6 +124,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.events()
         if path == "/_preview/book.pdf":
             return self.pdf(head)
+        # A one-chapter PDF (/_preview/pdf/PART-ID.pdf, linked from each part's page) joins
+        # here once build() takes a chapter selection; until then there is no such link.
         if path == "/_preview/book.css":
             return self.send(HTTPStatus.OK, site.css, "text/css; charset=utf-8", head)
         if path.startswith("/_preview/") and path[10:] in ASSET_TYPES:
