@@ -117,6 +117,8 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
             else:
                 from .render.epub import write_epub
                 write_epub(rendered, tmp, styles[fmt])
+        for fmt, (tmp, target) in done.items():  # the cache: these bytes, from these inputs
+            cache.record(fmt, target, tmp, styles[fmt], reads[fmt])
         mode = _file_mode()
         for tmp, target in done.values():
             os.chmod(tmp, mode)  # mkstemp makes 0600; outputs are ordinary files
@@ -125,10 +127,7 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
         for tmp, _ in done.values():
             tmp.unlink(missing_ok=True)
 
-    # -- the cache: remember what was written, once it is all in place --
-    for fmt in done:
-        cache.record(fmt, targets[fmt], styles[fmt], reads[fmt])
-    cache.save(lambda: _temp_path(out_dir, MANIFEST))
+    cache.save(lambda: _temp_path(out_dir, MANIFEST))  # the cache: once all is in place
     return BuildResult(book, targets, fresh)
 
 

@@ -211,11 +211,16 @@ class BuildCache:
         """A recorder to hand the renderer (called with each file it reads)."""
         return Reads(self.inputs)
 
-    def record(self, fmt: str, target: Path, stylesheets: Sequence[Path], reads: Reads) -> None:
-        """Remember an output just written; :meth:`save` writes the manifest."""
+    def record(self, fmt: str, target: Path, written: Path, stylesheets: Sequence[Path],
+               reads: Reads) -> None:
+        """Remember that ``written`` (the file about to become ``target``) was made now.
+
+        The bytes are hashed before the rename, so the entry names exactly the
+        file this build made; :meth:`save` writes the manifest once all is in place.
+        """
         self.entries[target.name] = {"key": key(self.inputs, fmt, stylesheets, self.options),
                                      "reads": dict(sorted(reads.files.items())),
-                                     "output": file_digest(target)}
+                                     "output": file_digest(written)}
 
     def save(self, temp: Callable[[], Path]) -> None:
         """Write the manifest atomically through a temporary file ``temp()`` in the folder.

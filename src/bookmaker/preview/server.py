@@ -225,7 +225,8 @@ def serve(project: Path | str = ".", host: str = "127.0.0.1", port: int = 8000,
           open_browser: bool = False) -> int:
     """Serve the project's book until Ctrl-C (or SIGTERM); returns the exit status."""
     root = _project_dir(project)
-    with tempfile.TemporaryDirectory(prefix="bookmaker-preview-") as scratch:
+    # ignore_cleanup_errors: a PDF build still running when Ctrl-C came may be writing there.
+    with tempfile.TemporaryDirectory(prefix="bookmaker-preview-", ignore_cleanup_errors=True) as scratch:
         preview = Preview(root, Path(scratch))
         try:
             server = PreviewServer(host, port, preview)
