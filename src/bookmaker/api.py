@@ -4,7 +4,8 @@ A build gathers and checks everything first (outline, sources, excerpts,
 editorial data, styles, the output folder), renders each requested format to
 a temporary file in the output folder, and only when every format succeeded
 renames them into place.  A failed or killed build leaves the previous outputs
-exactly as they were.
+exactly as they were.  Outputs whose inputs did not change are not rendered
+again (:mod:`bookmaker.cache`).
 """
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from .cache import BuildCache, Inputs
 from .errors import BookError, BuildFailed, Errors, UsageError
-from .fontcheck import check_coverage
 from .files import ProjectFiles, Stylesheet, max_bytes_from_env
+from .fontcheck import check_coverage
 from .loader import load_book
 from .model import Book
 from .outline import slugify
@@ -30,7 +32,8 @@ log = logging.getLogger("bookmaker")
 @dataclass(frozen=True)
 class BuildResult:
     book: Book
-    outputs: dict[str, Path]
+    outputs: dict[str, Path]          # every requested format, written or up to date
+    up_to_date: tuple[str, ...] = ()  # the formats left alone: their inputs had not changed
 
 
 class _Recorder(logging.Handler):
@@ -60,7 +63,7 @@ def _strict(strict: bool) -> Iterator[None]:
 def check(project: Path | str = ".", strict: bool = False) -> Book:
     """Validate outline, sources, excerpts, editorial data, styles and the
     project's templates without rendering."""
-    return _load(project, strict).book
+    return load(project, strict).book
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,13 @@ class Loaded:
     styles: dict[str, list[Stylesheet]]
 
 
-def _load(project: Path | str, strict: bool) -> Loaded:
+def load(project: Path | str, strict: bool = False) -> Loaded:
+    """Read and check a project: everything a renderer needs, read once."""
     from .render.html import environment
     from .render.templates import check_templates
 
     with _strict(strict):
-        files = ProjectFiles(_project_dir(project), max_bytes_from_env())
+        files = ProjectFiles(project_dir(project), max_bytes_from_env())
         book = load_book(files.root, files)
         check_coverage(book)
         styles = {fmt: stylesheets(files, "print" if fmt == "pdf" else fmt) for fmt in FORMATS}
@@ -88,34 +92,53 @@ def _load(project: Path | str, strict: bool) -> Loaded:
 
 
 def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
-          out: Path | str | None = None, strict: bool = False) -> BuildResult:
-    """Build the requested formats into ``out`` (default ``PROJECT/dist``)."""
+          out: Path | str | None = None, strict: bool = False, force: bool = False) -> BuildResult:
+    """Build the requested formats into ``out`` (default ``PROJECT/dist``).
+
+    An output whose inputs are unchanged since it was written, and whose bytes
+    are those written, is left alone (see :mod:`bookmaker.cache`); ``force``
+    renders every requested format anyway.
+    """
+    options = dict(locals())  # every parameter: an option added later joins the cache key by itself
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(f"unknown format {unknown[0] if unknown else '(none)'}; choose pdf, epub or all")
-    loaded = _load(project, strict)  # every style and template checked, as by `check`
+    files = ProjectFiles(project_dir(project), max_bytes_from_env())
+    inputs = Inputs.snapshot(files)  # hashed before anything reads them
+    loaded = load(project, strict)  # every style and template checked, as by `check`
     book = loaded.book
     out_dir = Path(out) if out is not None else loaded.files.root / "dist"
+    stem = slugify(book.title) or "book"
+    targets = {fmt: out_dir / f"{stem}.{fmt}" for fmt in formats}
+
+    # -- the cache: skip what is up to date; a no-change build writes nothing --
+    cache = BuildCache(out_dir, inputs, options)
+    fresh = () if force else tuple(f for f in formats if cache.fresh(f, targets[f], loaded.styles[f]))
+    if len(fresh) == len(formats):
+        return BuildResult(book, targets, fresh)
+    # -- end of the cache's first part --
+
     from .render.html import RenderedBook
 
     rendered = RenderedBook(book, loaded.files)  # shared by every format
-    stem = slugify(book.title) or "book"
     with OutputFolder(out_dir) as folder:
         with _strict(strict):  # a warning while rendering fails a strict build before commit
-            for fmt in formats:
-                name = f"{stem}.{fmt}"
-                tmp = folder.stage(name)
+            for fmt in (f for f in formats if f not in fresh):
+                tmp = folder.stage(targets[fmt].name)
+                reads = cache.reads()
                 try:
                     if fmt == "pdf":
                         from .render.pdf import write_pdf
-                        write_pdf(rendered, tmp, loaded.styles[fmt], folder.workdir)
+                        write_pdf(rendered, tmp, loaded.styles[fmt], folder.workdir, reads)
                     else:
                         from .render.epub import write_epub
                         write_epub(rendered, tmp, loaded.styles[fmt], folder.workdir)
                 except OSError as exc:  # the disk is full, the folder vanished, ...
-                    raise cannot_write(out_dir / name, exc.strerror or str(exc)) from None
-        written = folder.commit()
-    return BuildResult(book, {fmt: path for fmt, path in zip(formats, written)})
+                    raise cannot_write(targets[fmt], exc.strerror or str(exc)) from None
+                cache.record(fmt, targets[fmt], tmp, loaded.styles[fmt], reads)  # these bytes, these inputs
+        cache.stage(folder)  # the manifest is placed together with the outputs it describes
+        folder.commit()
+    return BuildResult(book, targets, fresh)
 
 
 def stylesheets(files: ProjectFiles, kind: str) -> list[Stylesheet]:
@@ -129,7 +152,8 @@ def stylesheets(files: ProjectFiles, kind: str) -> list[Stylesheet]:
     return sheets
 
 
-def _project_dir(project: Path | str) -> Path:
+def project_dir(project: Path | str) -> Path:
+    """The project folder, resolved; a UsageError if it is not a book project."""
     path = Path(project)
     if not path.is_dir():
         raise UsageError(f"{project}: no such project folder")

@@ -13,7 +13,7 @@ import sys
 import time
 
 from . import __version__
-from .errors import BookError, BuildFailed, UsageError
+from .errors import BookError, BuildFailed, UsageError, display_path
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,12 +25,19 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
     b.add_argument("--format", choices=("pdf", "epub", "all"), default="all")
     b.add_argument("--out", metavar="DIR", help="output folder (default: PROJECT_DIR/dist)")
+    b.add_argument("--force", action="store_true", help="render again even if nothing changed")
     c = sub.add_parser("check", help="validate outline, sources and excerpts without rendering")
     c.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
     for s in (b, c):
         s.add_argument("--strict", action="store_true", help="treat warnings as errors")
         s.add_argument("--debug", action="store_true", help="show tracebacks and engine warnings")
     add_source_commands(sub)
+    v = sub.add_parser("preview", help="serve the book as web pages that follow your edits")
+    v.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
+    v.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free)")
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    v.add_argument("--open", action="store_true", help="open the page in the web browser")
+    v.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
 
 
@@ -114,10 +121,12 @@ def build_command(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     formats = ("pdf", "epub") if args.format == "all" else (args.format,)
-    result = build(args.project, formats, args.out, strict=args.strict)
-    for path in result.outputs.values():
-        print(f"wrote {path}")
-    print(f"built '{result.book.title}' in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    result = build(args.project, formats, args.out, strict=args.strict, force=args.force)
+    for fmt, path in result.outputs.items():
+        print(f"up to date: {display_path(path)}" if fmt in result.up_to_date
+              else f"wrote {display_path(path)}")
+    what = "nothing changed in" if len(result.up_to_date) == len(result.outputs) else "built"
+    print(f"{what} '{result.book.title}' in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0
 
 
@@ -177,5 +186,11 @@ def find_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def preview_command(args: argparse.Namespace) -> int:
+    from .preview import serve
+
+    return serve(args.project, host=args.host, port=args.port, open_browser=args.open)
+
+
 COMMANDS = {"build": build_command, "check": check_command, "new": new_command,
-            "import": import_command, "find": find_command}
+            "import": import_command, "find": find_command, "preview": preview_command}

@@ -84,6 +84,11 @@ class OutputFolder:
         self.staged.append((Path(tmp), target))
         return Path(tmp)
 
+    def discard(self, tmp: Path) -> None:
+        """Drop a staged file: it will not be placed."""
+        self.staged = [(t, target) for t, target in self.staged if t != tmp]
+        tmp.unlink(missing_ok=True)
+
     def commit(self) -> list[Path]:
         """Rename every staged file into place, all or none."""
         mode = _file_mode()

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import os
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
 
@@ -42,11 +43,13 @@ def allowed_path(url: str, roots: list[Path]) -> Path | None:
     return None
 
 
-def make_fetcher(files: ProjectFiles, refused: list[tuple[str, str]]):
+def make_fetcher(files: ProjectFiles, refused: list[tuple[str, str]],
+                 record: Callable[[Path, bytes], None] | None = None):
     """WeasyPrint's fetcher, confined to the project and bookmaker's own styles and fonts.
 
     Project files are read through ``files``: regular files only, within the
     size limit (a FIFO named by a url() would otherwise hang the build).
+    ``record`` sees every file it reads, with its bytes (for the build cache).
     """
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -69,6 +72,8 @@ def make_fetcher(files: ProjectFiles, refused: list[tuple[str, str]]):
             except OSError as exc:
                 refused.append((f"cannot read ({exc.strerror})", url))
                 raise FatalURLFetchingError(f"cannot read {url}") from None
+            if record is not None:  # the build cache keys the output by what was read
+                record(path, body)
             return URLFetcherResponse(path.as_uri(), body=body)
 
     return SandboxFetcher()
@@ -139,10 +144,11 @@ def book_time(book: Book) -> dt.datetime:
 
 
 def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet],
-              workdir: Path) -> None:
+              workdir: Path, record: Callable[[Path, bytes], None] | None = None) -> None:
     """Render the whole book into ``target`` (a temporary path the caller renames).
 
-    ``workdir`` is scratch space inside the output folder, removed by the caller.
+    ``workdir`` is scratch space inside the output folder, removed by the caller;
+    ``record``, if given, is called with each file the renderer reads and its bytes.
     """
     import weasyprint
 
@@ -150,7 +156,7 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
     project = Path(book.project)
     html = render(rendered.env, "book.html", book=book, parts=rendered.parts("pdf"))
     refused: list[tuple[str, str]] = []
-    fetcher = make_fetcher(rendered.files, refused)
+    fetcher = make_fetcher(rendered.files, refused, record)
     try:
         fonts = private_fonts(workdir)  # one for CSS and layout, or @font-face is ignored
         # From the text read (and checked) once, never by file name: CSS(filename=)
