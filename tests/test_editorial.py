@@ -1,5 +1,6 @@
 """Editorial data: claims, slips and timeline are validated like the outline, and
 every flagged claim or slip the book quotes is answered by a note."""
+import re
 import shutil
 
 import pytest
@@ -112,7 +113,9 @@ def test_shipped_book_answers_every_flagged_claim_it_quotes():
 
 def test_shipped_book_every_chapter_has_a_note_and_every_source_a_profile():
     book = check(ROOT)
-    for chapter in book.chapters:
+    quoting = [c for c in book.chapters if c.excerpts()]
+    assert len(quoting) >= 7
+    for chapter in quoting:
         assert any(isinstance(b, Note) for b in chapter.blocks), chapter.id
     for source in book.sources:
         p = source.profile
@@ -126,3 +129,77 @@ def test_stance_evidence_is_checked_against_the_text(project):
     assert "stance_evidence is not in the text" in error.message
     assert error.where.name == "alpha.md" and error.where.line == 11
     assert "triumph of patience" in error.hint
+
+
+def answering_ids(blocks, i):
+    """The claim and slip ids listed by the correction or reliability notes right after block i."""
+    answers = set()
+    for after in blocks[i + 1:]:
+        if not isinstance(after, Note):
+            break
+        if after.kind in ANSWERING_KINDS:
+            answers.update(after.claims)
+    return answers
+
+
+def test_shipped_book_quotes_every_claim_and_slip_it_lists():
+    """The apparatus points only at passages the reader can see in the book."""
+    book = check(ROOT)
+    shown = [(ex.source, "\n\n".join(ex.paragraphs)) for ch in book.chapters
+             for block in ch.blocks for ex in excerpts_of(block)]
+    sites = [(c.id, m) for c in book.editorial.claims for m in c.made_by]
+    sites += [(s.id, s.site) for s in book.editorial.slips]
+    unquoted = [(flag, site.text) for flag, site in sites
+                if not any(src == site.source and find_all(text, site.text) for src, text in shown)]
+    assert unquoted == []
+
+
+def test_shipped_book_answers_stilwells_recurring_slips_wherever_quoted():
+    """A slip sits at one place in claims.yaml, but Stilwell repeats his: "Russia" for the
+    Soviet Union, "letters of intent" and "application" for a note.  Every excerpt that
+    repeats one is answered too, not only the one the build-time rule sees."""
+    book = check(ROOT)
+    slip_of = {s.site.text: s.id for s in book.editorial.slips if s.site.source == "stilwell"}
+    words = {"Russia": slip_of["Russia made an attempt to join NATO"],
+             "letters of intent": slip_of["sent the letters of intent"],
+             "application": slip_of["rejected Russia's application for membership"]}
+    seen = set()
+    for chapter in book.chapters:
+        for i, block in enumerate(chapter.blocks):
+            answers = answering_ids(chapter.blocks, i)
+            for ex in excerpts_of(block):
+                if ex.source != "stilwell":
+                    continue
+                # "Russian (née Soviet)" is Stilwell's own gloss, not the slip.
+                text = " ".join(ex.paragraphs).replace("Russian (née Soviet)", "")
+                for word, slip in words.items():
+                    if word in text:
+                        seen.add(word)
+                        assert slip in answers, (chapter.id, ex.number, word)
+    assert seen == set(words)
+
+
+def test_shipped_book_lists_the_editors_references():
+    """Every reference a claim or slip cites is named in the book's list of references,
+    and the list names the works the source brief relies on."""
+    book = check(ROOT)
+    [back] = [c for c in book.chapters if c.id == "whos-who"]
+    listed = " ".join(b.markdown for b in back.blocks if hasattr(b, "markdown")).replace("*", "")
+    works = {"FRUS": "Foreign Relations of the United States", "CWIHP": "e-Dossier No. 27",
+             "National Security Archive": "Briefing Book 621", "NATO archives": "NATO archives",
+             "BTA": "Bulgarian News Agency (BTA)", "American Foreign Policy": "American Foreign Policy 1950-1955",
+             "kremlin.ru": "kremlin.ru transcript", "Time, 12 April 1954": "Time, 12 April 1954",
+             "Los Angeles Times": "Los Angeles Times and Baltimore Sun, 21 December 1991",
+             "Der Spiegel": "Der Spiegel, 8 March 2010", "Foreign Affairs": "Foreign Affairs"}
+    for work in works.values():
+        assert work in listed, work
+    references = [c.reference for c in book.editorial.claims] + [s.reference for s in book.editorial.slips]
+    for ref in filter(None, references):
+        for part in ref.split(";"):
+            part = part.strip()
+            if part.startswith("none"):
+                continue
+            assert any(marker in part for marker in works) or part.startswith("vol."), part
+            for vol, doc in re.findall(r"vol\. ([IVX]+), doc\. (\d+)", part):
+                assert re.search(rf"vol\. {vol}, doc\. {doc}\b", listed) or \
+                       re.search(rf"vol\. {vol},[^;]*doc\. {doc}\b", listed), (vol, doc)
