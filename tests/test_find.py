@@ -129,3 +129,19 @@ def test_a_broken_source_is_reported_and_others_still_found(project):
     assert find(project, "ferry", "Gull Island").occurrences
     with pytest.raises(BuildFailed, match="must start with a front-matter block"):
         find(project, "broken", "front")
+
+
+def test_find_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`bookmaker find ... | head -1` stops when head has read enough: no traceback."""
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    proc = subprocess.Popen([sys.executable, "-m", "bookmaker", "find", "kartsev", "the",
+                             "--project", str(ROOT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # as head does once it has its line
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import time
@@ -110,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; previous outputs are untouched", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `bookmaker find ... | head`: the reader has gone; say nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _interrupt(signum: int, frame: object) -> None:
