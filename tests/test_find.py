@@ -136,12 +136,14 @@ def test_find_into_a_closed_pipe_ends_quietly(tmp_path):
     import subprocess
     import sys
 
-    from helpers import ROOT
+    from helpers import make_project
 
-    proc = subprocess.Popen([sys.executable, "-m", "bookmaker", "find", "kartsev", "the",
-                             "--project", str(ROOT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    text = "\n\n".join(f"Paragraph {i} has the word in it." for i in range(3000))
+    make_project(tmp_path, "title: T\neditors: [E]\nlanguage: en\nchapters: []\n", {"many": text})
+    proc = subprocess.Popen([sys.executable, "-m", "bookmaker", "find", "many", "the word",
+                             "--project", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.readline()
-    proc.stdout.close()  # as head does once it has its line
+    proc.stdout.close()  # as head does once it has its line; far more than a pipe holds is left
     err = proc.stderr.read().decode()
-    proc.wait(timeout=60)
+    proc.wait(timeout=120)
     assert "Traceback" not in err and "BrokenPipe" not in err, err
