@@ -355,3 +355,13 @@ def test_right_to_left_text_keeps_its_order_around_the_footnote_call(project):
         chapter = z.read("EPUB/right-to-left.xhtml").decode()
     assert 'lang="he" xml:lang="he" dir="rtl"' in chapter
 
+
+
+def test_the_coverage_table_is_the_fonts_own():
+    """fonts/coverage.txt (read on every check, instead of the fonts' cmaps) says
+    exactly what the bundled fonts hold: regenerate it when a font changes with
+    python -c 'from bookmaker import fontcheck as f; f.COVERAGE.write_text(f.coverage_text(f.measure_coverage()))'"""
+    from bookmaker import fontcheck
+
+    assert fontcheck.COVERAGE.read_text(encoding="ascii") == fontcheck.coverage_text(
+        fontcheck.measure_coverage())
