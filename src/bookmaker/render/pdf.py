@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from ..errors import BookError, Location
 from ..files import ProjectFiles, Stylesheet
 from ..model import Book, Compare, excerpts_of
+from . import layout
 from .html import PACKAGE_DIR, RenderedBook
 from .templates import render
 
@@ -74,6 +75,19 @@ def make_fetcher(files: ProjectFiles, refused: list[tuple[str, str]]):
     return SandboxFetcher()
 
 
+def blocks_of(book: Book) -> dict[int, str]:
+    """Each excerpt's number mapped to the id of the block to move if its footnote
+    drifts: its figure, or its compare group."""
+    found = {}
+    for chapter in book.chapters:
+        for block in chapter.blocks:
+            group = excerpts_of(block)
+            for excerpt in group:
+                found[excerpt.number] = (f"cmp{group[0].number}" if isinstance(block, Compare)
+                                         else f"x{excerpt.number}")
+    return found
+
+
 def drifted_footnotes(document, book: Book) -> dict[int, str]:
     """Excerpts whose footnote WeasyPrint put on another page than the call.
 
@@ -81,21 +95,14 @@ def drifted_footnotes(document, book: Book) -> dict[int, str]:
     fits (after backtracking for a page break, or inside flex items).  Each
     call carries the anchor ``callN`` and each note ``fnN``; the document's
     public ``Page.anchors`` tell where they landed.  Returns the excerpt number
-    mapped to the id of the block to move: its figure, or its compare group.
+    mapped to the id of the block to move (see :func:`blocks_of`).
     """
     page_of: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for name in page.anchors:
             page_of.setdefault(name, index)
-    drifted = {}
-    for chapter in book.chapters:
-        for block in chapter.blocks:
-            group = excerpts_of(block)
-            for excerpt in group:
-                n = excerpt.number
-                if page_of.get(f"call{n}") != page_of.get(f"fn{n}"):
-                    drifted[n] = f"cmp{group[0].number}" if isinstance(block, Compare) else f"x{n}"
-    return drifted
+    return {n: block for n, block in blocks_of(book).items()
+            if page_of.get(f"call{n}") != page_of.get(f"fn{n}")}
 
 
 FONTS_CONF = """<?xml version="1.0"?>
@@ -157,23 +164,8 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
         # would read past the fetcher, and follow a symlink out of the project.
         css = [weasyprint.CSS(string=sheet.text, base_url=Path(sheet.path).as_uri(),
                               url_fetcher=fetcher, font_config=fonts) for sheet in stylesheets]
-        source = weasyprint.HTML(string=html, base_url=project.as_uri() + "/", url_fetcher=fetcher)
-        document = source.render(stylesheets=css, font_config=fonts)
-        breaks: list[str] = []
-        drifted = drifted_footnotes(document, book)
-        for _ in range(MAX_RELAYOUTS):
-            if not drifted:
-                break
-            # Start each block whose footnote drifted on a fresh page, and lay out again.
-            breaks += [anchor for anchor in drifted.values() if anchor not in breaks]
-            log.info("laying out again: footnotes %s drifted from their page", sorted(drifted))
-            extra = weasyprint.CSS(string=", ".join(f"#{a}" for a in breaks) +
-                                   " { break-before: page; }", font_config=fonts)
-            document = source.render(stylesheets=[*css, extra], font_config=fonts)
-            drifted = drifted_footnotes(document, book)
-        for number in drifted:
-            log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
-                        project, number)
+        document = _lay_out(html, rendered, css, fonts, fetcher,
+                            "\n".join(sheet.text for sheet in stylesheets))
         for attachment in document.metadata.attachments:
             # WeasyPrint dates an attachment with the clock; the book's date keeps the bytes stable.
             attachment.created = attachment.modified = book_time(book)
@@ -187,3 +179,47 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
                             ) from None
         raise BookError(f"{what}: {url}", Location(Path(unquote(urlsplit(url).path))),
                         "check the file named by a url() or @import in the project's styles") from None
+
+
+def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style_text: str):
+    """The laid-out book: part by part (see :mod:`.layout`), or in one document
+    when the project's templates or styles need that."""
+    book = rendered.book
+    base_url = Path(book.project).as_uri() + "/"
+    root = layout.parse(html)
+    pieces = layout.split(root, [p.id for p in rendered.parts("pdf")], blocks_of(book), style_text)
+    if pieces is not None:
+        book_layout = layout.BookLayout(
+            root, pieces, lambda tree: layout.html_from_tree(tree, base_url, fetcher), css, fonts,
+            where=book.project)
+        try:
+            book_layout.run()
+            return book_layout.joined()
+        except layout.Unsplittable as exc:
+            log.info("laying the book out in one piece: %s", exc)
+    return _single_document(html, book, css, fonts, fetcher)
+
+
+def _single_document(html: str, book: Book, css: list, fonts, fetcher):
+    """The whole book in one layout, laid out again while footnotes drift."""
+    import weasyprint
+
+    source = weasyprint.HTML(string=html, base_url=Path(book.project).as_uri() + "/",
+                             url_fetcher=fetcher)
+    document = source.render(stylesheets=css, font_config=fonts)
+    breaks: list[str] = []
+    drifted = drifted_footnotes(document, book)
+    for _ in range(MAX_RELAYOUTS):
+        if not drifted:
+            break
+        # Start each block whose footnote drifted on a fresh page, and lay out again.
+        breaks += [anchor for anchor in drifted.values() if anchor not in breaks]
+        log.info("laying out again: footnotes %s drifted from their page", sorted(drifted))
+        extra = weasyprint.CSS(string=", ".join(f"#{a}" for a in breaks) +
+                               " { break-before: page; }", font_config=fonts)
+        document = source.render(stylesheets=[*css, extra], font_config=fonts)
+        drifted = drifted_footnotes(document, book)
+    for number in drifted:
+        log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
+                    book.project, number)
+    return document
