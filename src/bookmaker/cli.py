@@ -25,6 +25,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
     b.add_argument("--format", choices=("pdf", "epub", "all"), default="all")
     b.add_argument("--out", metavar="DIR", help="output folder (default: PROJECT_DIR/dist)")
+    b.add_argument("--quiet", action="store_true", help="no progress, only warnings and errors")
     c = sub.add_parser("check", help="validate outline, sources and excerpts without rendering")
     c.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
     for s in (b, c):
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
     progress = logging.getLogger("bookmaker.progress")  # what a build is doing, not a warning
-    progress.setLevel(logging.INFO)
+    progress.setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
     progress.propagate = False
     if not progress.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -86,7 +87,8 @@ def build_command(args: argparse.Namespace) -> int:
     result = build(args.project, formats, args.out, strict=args.strict)
     for path in result.outputs.values():
         print(f"wrote {path}")
-    print(f"built '{result.book.title}' in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if not args.quiet:
+        print(f"built '{result.book.title}' in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shutil
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
@@ -24,6 +27,7 @@ from .templates import render
 
 MAX_RELAYOUTS = 3
 log = logging.getLogger("bookmaker")
+progress_log = logging.getLogger("bookmaker.progress")
 
 
 def allowed_path(url: str, roots: list[Path]) -> Path | None:
@@ -189,15 +193,40 @@ def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style
     root = layout.parse(html)
     pieces = layout.split(root, [p.id for p in rendered.parts("pdf")], blocks_of(book), style_text)
     if pieces is not None:
-        book_layout = layout.BookLayout(
-            root, pieces, lambda tree: layout.html_from_tree(tree, base_url, fetcher), css, fonts,
-            where=book.project)
-        try:
-            book_layout.run()
-            return book_layout.joined()
-        except layout.Unsplittable as exc:
-            log.info("laying the book out in one piece: %s", exc)
+        with terminal_progress(len(pieces)) as progress:
+            book_layout = layout.BookLayout(
+                root, pieces, lambda tree: layout.html_from_tree(tree, base_url, fetcher), css,
+                fonts, progress=progress, where=book.project)
+            try:
+                book_layout.run()
+                return book_layout.joined()
+            except layout.Unsplittable as exc:
+                log.info("laying the book out in one piece: %s", exc)
     return _single_document(html, book, css, fonts, fetcher)
+
+
+@contextmanager
+def terminal_progress(parts: int):
+    """A progress bar on stderr (parts laid out, pages so far) while the book is laid out.
+
+    Only for a terminal, and only when the ``bookmaker.progress`` logger is on
+    (the CLI turns it on, ``--quiet`` off; library calls leave it off).
+    """
+    if not (sys.stderr.isatty() and progress_log.isEnabledFor(logging.INFO)):
+        yield None
+        return
+    from tqdm import tqdm
+
+    # A terminal that reports no size (a bare pty) would get a bar of no characters.
+    width, height = shutil.get_terminal_size((80, 24))
+    with tqdm(total=parts, desc="laying out", unit="part", leave=False, file=sys.stderr,
+              ncols=width, nrows=height) as bar:
+        def update(done: int, total: int, pages: int) -> None:
+            if done >= bar.n:  # later passes re-check the parts; the bar shows the first
+                bar.n = done
+                bar.set_postfix_str(f"{pages} pages", refresh=False)
+                bar.refresh()
+        yield update
 
 
 def _single_document(html: str, book: Book, css: list, fonts, fetcher):
