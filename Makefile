@@ -20,4 +20,4 @@ bench:
 	    $$s env DEBIAN_FRONTEND=noninteractive apt-get -qq update && \
 	    $$s env DEBIAN_FRONTEND=noninteractive apt-get -y -qq install --no-install-recommends pandoc >/dev/null; } \
 	  || echo "bench: could not install pandoc; its baselines are skipped" >&2
-	$(PY) bench/bench.py
+	$(PY) bench/bench.py --runs 3 --scale 50,200

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Speed and memory of building the shipped book, against baselines in the same run.
 
-    python3 bench/bench.py [--runs N] [--project DIR]
+    python3 bench/bench.py [--runs N] [--project DIR] [--scale 50,200 [--scale-runs N]]
 
 Every measured command runs in a fresh subprocess, N times (default 5); the
 cases are interleaved run by run, so slow drift of the machine hits them all
@@ -23,6 +23,11 @@ exists, the ratio of the medians:
   pandoc pdf            the same Markdown through pandoc --pdf-engine=weasyprint
   python startup        python -c pass
   import bookmaker      python -c "import bookmaker"
+
+With --scale, books of that many chapters are generated (bench/scalebook.py)
+and a second table gives, per size, check, build epub, build pdf and bare
+WeasyPrint (N runs each, default 1, no warm-up: the shipped book's warmed it),
+pages, milliseconds per page and peak memory, then the targets of issue 13.
 
 Outputs go to a temporary folder, never to the project's dist/.  Nothing here
 uses the network.  pandoc is optional: without it its rows are skipped.
@@ -246,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5, help="repetitions per case (default 5)")
     ap.add_argument("--project", type=Path, default=ROOT, help="book project (default: this repo)")
+    ap.add_argument("--scale", default="", help="chapters of generated books, e.g. 50,200")
+    ap.add_argument("--scale-runs", type=int, default=1, help="runs per generated book (default 1)")
     args = ap.parse_args(argv)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
@@ -429,7 +436,128 @@ def main(argv: list[str] | None = None) -> int:
             print(s)
         print("ratios compare medians; pandoc's book is the same content in pandoc's own "
               "layout, so its rows are a yardstick, not a like-for-like comparison")
+        shipped = {"pages": int(pages) if str(pages).isdigit() else 0,
+                   "pdf": by["build pdf"], "bare": bare}
+        if args.scale:
+            sizes = [int(n) for n in args.scale.split(",") if n.strip()]
+            scale_table(sizes, args.scale_runs, tmp, env, use_gnu_time, rss_file, shipped)
     return 0
+
+
+def bare_inputs(project: Path, tmp: Path) -> tuple[Path, list[str]]:
+    """The HTML bookmaker gives WeasyPrint for ``project``, and its stylesheets."""
+    from bookmaker.api import stylesheets
+    from bookmaker.files import ProjectFiles
+    from bookmaker.loader import load_book
+    from bookmaker.render.html import RenderedBook
+
+    files = ProjectFiles(project)
+    rb = RenderedBook(load_book(project, files), files)
+    html = rb.env.get_template("book.html").render(book=rb.book, parts=rb.parts("pdf"))
+    path = tmp / f"{project.name}.html"
+    path.write_text(html, encoding="utf-8")
+    return path, [sheet.path for sheet in stylesheets(files, "print")]
+
+
+def footnotes_off_page(pdf: Path) -> int:
+    """Excerpts whose attribution footnote is on no page showing the excerpt's last words.
+
+    Read back with pdftotext: the call is the number after the excerpt's last
+    word, the note starts with the number and a full stop.
+    """
+    if not shutil.which("pdftotext"):
+        return -1
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    pages = text.split("\f")
+    calls, notes = {}, {}
+    for i, page in enumerate(pages):
+        for m in re.finditer(r"^(\d+)\. ", page, re.M):
+            notes.setdefault(int(m.group(1)), i)
+        for m in re.finditer(r"[a-z.,\u201d](\d+)\s", page):
+            calls.setdefault(int(m.group(1)), i)
+    return sum(1 for n, i in notes.items() if calls.get(n, i) != i)
+
+
+def scale_table(sizes: list[int], runs: int, tmp: Path, env: dict, use_gnu_time: bool,
+                rss_file: Path, shipped: dict) -> None:
+    """Generated books of each size: time, ms/page and peak memory against bare WeasyPrint."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import scalebook
+
+    rows = []
+    for chapters in sizes:
+        project = scalebook.make(tmp / f"scale-{chapters}", chapters)
+        html, sheets = bare_inputs(project, tmp)
+        out = tmp / f"scale-{chapters}-out"
+        bm = [PY, "-m", "bookmaker"]
+        cases = {
+            "check": Case("check", [*bm, "check", str(project)], env=env),
+            "epub": Case("epub", [*bm, "build", str(project), "--format", "epub", "--out",
+                                  str(out / "epub")], env=env),
+            "pdf": Case("pdf", [*bm, "build", str(project), "--format", "pdf", "--out",
+                                str(out / "pdf")], env=env),
+            "bare": Case("bare", [PY, "-c", BARE_WEASYPRINT, str(html), str(project) + os.sep,
+                                  str(tmp / f"bare-{chapters}.pdf"), *sheets], env=env),
+        }
+        for _ in range(runs):
+            for case in cases.values():
+                if case.failed is None:
+                    run_once(case, use_gnu_time, rss_file)
+        print(f"scale book of {chapters} chapters measured", file=sys.stderr, flush=True)
+        pdf = next((out / "pdf").glob("*.pdf"), None)
+        rows.append((chapters, int(page_count(pdf) or 0), cases,
+                     footnotes_off_page(pdf) if pdf else -1,
+                     footnotes_off_page(tmp / f"bare-{chapters}.pdf"),
+                     sum(f.stat().st_size for f in (project / "seeds").iterdir()) / 1e6))
+
+    print()
+    print(f"generated books (bench/scalebook.py), {runs} run(s) per case, medians")
+    header = (f"{'chapters':>8} {'pages':>6} {'src MB':>6} {'check s':>8} {'epub s':>7} "
+              f"{'pdf s':>7} {'bare s':>7} {'ratio':>6} {'ms/p pdf':>9} {'ms/p bare':>9} "
+              f"{'RSS pdf':>8} {'RSS bare':>8} {'fn off':>7}")
+    print(header)
+    print("-" * len(header))
+    every = [("shipped", shipped["pages"], {"pdf": shipped["pdf"], "bare": shipped["bare"]})]
+    for chapters, pages, cases, off, bare_off, mb in rows:
+        c = cases
+        if any(not x.times for x in c.values()):
+            print(f"{chapters:>8} failed: " + "; ".join(f"{k}: {x.failed}" for k, x in c.items()
+                                                     if x.failed))
+            continue
+        pdf, bare = c["pdf"].median, c["bare"].median
+        print(f"{chapters:>8} {pages:>6} {mb:>6.1f} {c['check'].median:>8.2f} "
+              f"{c['epub'].median:>7.2f} {pdf:>7.2f} {bare:>7.2f} {pdf / bare:>5.2f}x "
+              f"{1000 * pdf / max(pages, 1):>9.1f} {1000 * bare / max(pages, 1):>9.1f} "
+              f"{max(c['pdf'].rss_kib) / 1024:>7.0f}M {max(c['bare'].rss_kib) / 1024:>7.0f}M "
+              f"{off:>3}/{bare_off:<3}")
+        every.append((chapters, pages, c))
+    print("fn off: footnotes not on their excerpt's page, bookmaker/bare WeasyPrint")
+
+    print()
+    print("targets (issue 13):")
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    for label, pages, c in every:
+        if c["pdf"].times and c["bare"].times:
+            r = c["pdf"].median / c["bare"].median
+            m = max(c["pdf"].rss_kib) / max(1, max(c["bare"].rss_kib))
+            print(f"  {label}: pdf {r:.2f}x bare (<= 1.15x: {verdict(r <= 1.15)}); "
+                  f"peak RSS {m:.2f}x bare (<= 1.2x: {verdict(m <= 1.2)})")
+    per_page = [1000 * c["pdf"].median / p for _, p, c in every[1:] if p and c["pdf"].times]
+    if len(per_page) > 1:
+        spread = max(per_page) / min(per_page) - 1
+        print(f"  ms/page from {min(p for _, p, _ in every[1:])} to "
+              f"{max(p for _, p, _ in every[1:])} pages: spread {100 * spread:.0f} % "
+              f"(<= 20 %: {verdict(spread <= 0.2)})")
+    for chapters, pages, c in every[1:]:
+        if chapters == 200 and c["check"].times:
+            print(f"  200 chapters: check {c['check'].median:.2f} s (<= 1 s: "
+                  f"{verdict(c['check'].median <= 1)}), epub {c['epub'].median:.2f} s "
+                  f"(<= 2 s: {verdict(c['epub'].median <= 2)}), pdf peak "
+                  f"{max(c['pdf'].rss_kib) / 1024:.0f} MB at {pages} pages "
+                  f"(< 500 MB: {verdict(max(c['pdf'].rss_kib) / 1024 < 500)})")
 
 
 if __name__ == "__main__":

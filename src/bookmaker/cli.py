@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--format", choices=("pdf", "epub", "all"), default="all")
     b.add_argument("--out", metavar="DIR", help="output folder (default: PROJECT_DIR/dist)")
     b.add_argument("--force", action="store_true", help="render again even if nothing changed")
+    b.add_argument("--quiet", action="store_true", help="no progress, only warnings and errors")
     c = sub.add_parser("check", help="validate outline, sources and excerpts without rendering")
     c.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
     for s in (b, c):
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
     progress = logging.getLogger("bookmaker.progress")  # what a build is doing, not a warning
-    progress.setLevel(logging.INFO)
+    progress.setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
     progress.propagate = False
     if not progress.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -130,8 +131,9 @@ def build_command(args: argparse.Namespace) -> int:
     for fmt, path in result.outputs.items():
         print(f"up to date: {display_path(path)}" if fmt in result.up_to_date
               else f"wrote {display_path(path)}")
-    what = "nothing changed in" if len(result.up_to_date) == len(result.outputs) else "built"
-    print(f"{what} '{result.book.title}' in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if not args.quiet:
+        what = "nothing changed in" if len(result.up_to_date) == len(result.outputs) else "built"
+        print(f"{what} '{result.book.title}' in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0
 
 

@@ -100,7 +100,7 @@ def check_coverage(book: Book) -> None:
     """Warn once per place about characters that no bundled font can draw."""
     points = covered()
     for what, where, text in texts(book):
-        missing = sorted({ch for ch in text if not drawable(ch, points)})
+        missing = sorted(ch for ch in set(text) if not drawable(ch, points))  # each character once
         if not missing:
             continue
         named = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip() for ch in missing[:SHOWN])

@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shutil
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlsplit
@@ -18,12 +21,14 @@ from xml.sax.saxutils import escape
 from ..errors import BookError, Location
 from ..files import ProjectFiles, Stylesheet
 from ..model import Book, Compare, excerpts_of
+from . import layout
 from .html import PACKAGE_DIR, RenderedBook
 from .templates import render
 
 
 MAX_RELAYOUTS = 3
 log = logging.getLogger("bookmaker")
+progress_log = logging.getLogger("bookmaker.progress")
 
 
 def allowed_path(url: str, roots: list[Path]) -> Path | None:
@@ -79,6 +84,19 @@ def make_fetcher(files: ProjectFiles, refused: list[tuple[str, str]],
     return SandboxFetcher()
 
 
+def blocks_of(book: Book) -> dict[int, str]:
+    """Each excerpt's number mapped to the id of the block to move if its footnote
+    drifts: its figure, or its compare group."""
+    found = {}
+    for chapter in book.chapters:
+        for block in chapter.blocks:
+            group = excerpts_of(block)
+            for excerpt in group:
+                found[excerpt.number] = (f"cmp{group[0].number}" if isinstance(block, Compare)
+                                         else f"x{excerpt.number}")
+    return found
+
+
 def drifted_footnotes(document, book: Book) -> dict[int, str]:
     """Excerpts whose footnote WeasyPrint put on another page than the call.
 
@@ -86,21 +104,14 @@ def drifted_footnotes(document, book: Book) -> dict[int, str]:
     fits (after backtracking for a page break, or inside flex items).  Each
     call carries the anchor ``callN`` and each note ``fnN``; the document's
     public ``Page.anchors`` tell where they landed.  Returns the excerpt number
-    mapped to the id of the block to move: its figure, or its compare group.
+    mapped to the id of the block to move (see :func:`blocks_of`).
     """
     page_of: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for name in page.anchors:
             page_of.setdefault(name, index)
-    drifted = {}
-    for chapter in book.chapters:
-        for block in chapter.blocks:
-            group = excerpts_of(block)
-            for excerpt in group:
-                n = excerpt.number
-                if page_of.get(f"call{n}") != page_of.get(f"fn{n}"):
-                    drifted[n] = f"cmp{group[0].number}" if isinstance(block, Compare) else f"x{n}"
-    return drifted
+    return {n: block for n, block in blocks_of(book).items()
+            if page_of.get(f"call{n}") != page_of.get(f"fn{n}")}
 
 
 FONTS_CONF = """<?xml version="1.0"?>
@@ -163,23 +174,8 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
         # would read past the fetcher, and follow a symlink out of the project.
         css = [weasyprint.CSS(string=sheet.text, base_url=Path(sheet.path).as_uri(),
                               url_fetcher=fetcher, font_config=fonts) for sheet in stylesheets]
-        source = weasyprint.HTML(string=html, base_url=project.as_uri() + "/", url_fetcher=fetcher)
-        document = source.render(stylesheets=css, font_config=fonts)
-        breaks: list[str] = []
-        drifted = drifted_footnotes(document, book)
-        for _ in range(MAX_RELAYOUTS):
-            if not drifted:
-                break
-            # Start each block whose footnote drifted on a fresh page, and lay out again.
-            breaks += [anchor for anchor in drifted.values() if anchor not in breaks]
-            log.info("laying out again: footnotes %s drifted from their page", sorted(drifted))
-            extra = weasyprint.CSS(string=", ".join(f"#{a}" for a in breaks) +
-                                   " { break-before: page; }", font_config=fonts)
-            document = source.render(stylesheets=[*css, extra], font_config=fonts)
-            drifted = drifted_footnotes(document, book)
-        for number in drifted:
-            log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
-                        project, number)
+        document = _lay_out(html, rendered, css, fonts, fetcher,
+                            "\n".join(sheet.text for sheet in stylesheets))
         for attachment in document.metadata.attachments:
             # WeasyPrint dates an attachment with the clock; the book's date keeps the bytes stable.
             attachment.created = attachment.modified = book_time(book)
@@ -193,3 +189,72 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
                             ) from None
         raise BookError(f"{what}: {url}", Location(Path(unquote(urlsplit(url).path))),
                         "check the file named by a url() or @import in the project's styles") from None
+
+
+def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style_text: str):
+    """The laid-out book: part by part (see :mod:`.layout`), or in one document
+    when the project's templates or styles need that."""
+    book = rendered.book
+    base_url = Path(book.project).as_uri() + "/"
+    root = layout.parse(html)
+    pieces = layout.split(root, [p.id for p in rendered.parts("pdf")], blocks_of(book), style_text)
+    if pieces is not None:
+        with terminal_progress(len(pieces)) as progress:
+            book_layout = layout.BookLayout(
+                root, pieces, lambda tree: layout.html_from_tree(tree, base_url, fetcher), css,
+                fonts, progress=progress, where=book.project)
+            try:
+                book_layout.run()
+                return book_layout.joined()
+            except layout.Unsplittable as exc:
+                log.info("laying the book out in one piece: %s", exc)
+    return _single_document(html, book, css, fonts, fetcher)
+
+
+@contextmanager
+def terminal_progress(parts: int):
+    """A progress bar on stderr (parts laid out, pages so far) while the book is laid out.
+
+    Only for a terminal, and only when the ``bookmaker.progress`` logger is on
+    (the CLI turns it on, ``--quiet`` off; library calls leave it off).
+    """
+    if not (sys.stderr.isatty() and progress_log.isEnabledFor(logging.INFO)):
+        yield None
+        return
+    from tqdm import tqdm
+
+    # A terminal that reports no size (a bare pty) would get a bar of no characters.
+    width, height = shutil.get_terminal_size((80, 24))
+    with tqdm(total=parts, desc="laying out", unit="part", leave=False, file=sys.stderr,
+              ncols=width, nrows=height) as bar:
+        def update(done: int, total: int, pages: int) -> None:
+            if done >= bar.n:  # later passes re-check the parts; the bar shows the first
+                bar.n = done
+                bar.set_postfix_str(f"{pages} pages", refresh=False)
+                bar.refresh()
+        yield update
+
+
+def _single_document(html: str, book: Book, css: list, fonts, fetcher):
+    """The whole book in one layout, laid out again while footnotes drift."""
+    import weasyprint
+
+    source = weasyprint.HTML(string=html, base_url=Path(book.project).as_uri() + "/",
+                             url_fetcher=fetcher)
+    document = source.render(stylesheets=css, font_config=fonts)
+    breaks: list[str] = []
+    drifted = drifted_footnotes(document, book)
+    for _ in range(MAX_RELAYOUTS):
+        if not drifted:
+            break
+        # Start each block whose footnote drifted on a fresh page, and lay out again.
+        breaks += [anchor for anchor in drifted.values() if anchor not in breaks]
+        log.info("laying out again: footnotes %s drifted from their page", sorted(drifted))
+        extra = weasyprint.CSS(string=", ".join(f"#{a}" for a in breaks) +
+                               " { break-before: page; }", font_config=fonts)
+        document = source.render(stylesheets=[*css, extra], font_config=fonts)
+        drifted = drifted_footnotes(document, book)
+    for number in drifted:
+        log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
+                    book.project, number)
+    return document

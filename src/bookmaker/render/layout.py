@@ -1,0 +1,300 @@
+"""Lay the print book out one part at a time and join the pages into one document.
+
+Every chapter and appendix starts on a new page, so the book is cut there
+into documents (the front matter, then one per part) that WeasyPrint lays out
+one by one, in order.  A footnote that drifts from its excerpt's page then
+costs a new layout of its own part only, and a long book never holds the
+layout state of more than one part.  The pages are joined with WeasyPrint's
+own ``Document.copy`` and written once, so the PDF keeps one structure tree
+(PDF/UA-1), one outline and working links across parts.
+
+What one part needs from the others is given to it when it is laid out:
+
+* its first page number and side: a *prelude* page standing for the last
+  page of the part before (``@page :first { counter-reset: page N }`` and
+  ``html { break-before: recto | verso }``), dropped when joining;
+* the named strings (running heads) as they stood at the end of the part
+  before, seeded into WeasyPrint's layout context on that prelude page;
+* the page of every anchor it links to in another part (contents entries,
+  "p. N" cross-references): empty *stub* anchors on pages of their own
+  numbered like the real ones, also dropped when joining.
+
+Numbers of later parts are only known after a first pass, so a part whose
+``target-counter`` used a number that turned out wrong is laid out again
+(the contents always are; the rest is rare).  Projects whose styles need the
+whole book in one layout (``counter(pages)``, running elements), or whose
+parts do not start on a page of their own, return ``None`` from :func:`split`
+and keep the single-document path.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+from xml.etree.ElementTree import Element
+
+log = logging.getLogger("bookmaker")
+
+MAX_RELAYOUTS = 3   # new layouts of one part for drifted footnotes
+MAX_PASSES = 4      # passes over the book until every page number holds
+STUB_PAGE = "bookmaker-stub-"
+# Styles only a single layout of the whole book can honour.
+WHOLE_BOOK = re.compile(r"counters?\(\s*pages\b|\brunning\(|\belement\(")
+
+Progress = Callable[[int, int, int], None]  # (parts laid out, parts, pages so far)
+
+
+class Unsplittable(Exception):
+    """The book cannot be laid out part by part; use one document."""
+
+
+@dataclass(eq=False)
+class Piece:
+    """One document of the book: the front matter, or one chapter or appendix."""
+
+    children: list[Element]
+    ids: frozenset[str]           # anchors defined here
+    refs: tuple[str, ...]         # anchors linked to in other pieces
+    calls: dict[int, str]         # excerpt number -> block to start on a new page if it drifts
+    size: int                     # characters of text, to estimate pages before layout
+    breaks: list[str] = field(default_factory=list)
+    document: object = None
+    offset: int = -1              # pages before this piece when it was laid out
+    strings_in: dict = field(default_factory=dict)
+    strings_out: dict = field(default_factory=dict)
+    used: dict[str, int] = field(default_factory=dict)  # ref -> number its layout used
+    pages: list = field(default_factory=list)   # the pages kept for the book
+
+
+def split(html_root: Element, part_ids: list[str], block_of: dict[int, str],
+          style_text: str) -> list[Piece] | None:
+    """Cut the parsed book into the front matter and one piece per part, or None.
+
+    ``block_of`` maps each excerpt number to the id of the block that carries it.
+    """
+    if WHOLE_BOOK.search(style_text):
+        return None
+    body = html_root.find("body")
+    if body is None:
+        return None
+    groups: list[list[Element]] = [[]]
+    wanted = set(part_ids)
+    for child in body:
+        if child.get("id") in wanted:
+            groups.append([])
+        groups[-1].append(child)
+    if len(groups) != len(part_ids) + 1 or not groups[0]:
+        return None
+    pieces = []
+    for children in groups:
+        ids, refs = set(), []
+        size = 0
+        for child in children:
+            for el in child.iter():
+                if el.get("id"):
+                    ids.add(el.get("id"))
+                if el.tag == "a" and el.get("name"):
+                    ids.add(el.get("name"))
+                href = el.get("href") or ""
+                if href.startswith("#") and len(href) > 1:
+                    refs.append(href[1:])
+                size += len(el.text or "") + len(el.tail or "")
+        calls = {n: block for n, block in block_of.items() if f"call{n}" in ids}
+        pieces.append(Piece(children, frozenset(ids),
+                            tuple(dict.fromkeys(r for r in refs if r not in ids)), calls, size))
+    return pieces
+
+
+class BookLayout:
+    """Lays out the pieces of one book with shared stylesheets and fonts."""
+
+    def __init__(self, root: Element, pieces: list[Piece], make_html, stylesheets: list,
+                 fonts, progress: Progress | None = None, where: str = "") -> None:
+        import weasyprint
+
+        self.weasyprint = weasyprint
+        self.root = root
+        self.pieces = pieces
+        self.make_html = make_html      # ElementTree root -> weasyprint.HTML
+        self.stylesheets = stylesheets
+        self.fonts = fonts
+        self.progress = progress
+        self.where = where  # named in warnings
+        self.values: dict[str, int] = {}  # anchor -> page number, as last laid out
+        self.layouts = 0
+        self.rtl = root.get("dir") == "rtl"
+
+    # ---- the passes ----------------------------------------------------------------
+
+    def run(self) -> None:
+        """Lay out every piece until all page numbers and running heads hold."""
+        for _ in range(MAX_PASSES):
+            changed = False
+            offset, strings = 0, {}
+            for index, piece in enumerate(self.pieces):
+                if (piece.document is None or piece.offset != offset
+                        or piece.strings_in != strings
+                        or any(self.value(a, index, offset) != v for a, v in piece.used.items())):
+                    self._lay_out(index, piece, offset, strings)
+                    changed = True
+                self._record(piece, offset)
+                offset += len(piece.pages)
+                strings = piece.strings_out
+                if self.progress:
+                    self.progress(index + 1, len(self.pieces), offset)
+            if not changed:
+                return
+        log.warning("page numbers of the contents or cross-references did not settle "
+                    "after %d passes", MAX_PASSES)
+
+    def _record(self, piece: Piece, offset: int) -> None:
+        seen = set()
+        for number, page in enumerate(piece.pages, start=offset + 1):
+            for name in page.anchors:
+                if name in piece.ids and name not in seen:
+                    seen.add(name)
+                    self.values[name] = number
+
+    def value(self, anchor: str, index: int, offset: int) -> int:
+        """The page number of ``anchor``: as laid out, else an estimate from text size."""
+        if anchor in self.values:
+            return self.values[anchor]
+        laid = [p for p in self.pieces if p.document is not None]
+        per_char = (sum(len(p.pages) for p in laid) / max(1, sum(p.size for p in laid))
+                    if laid else 1 / 2500)
+        pages = offset
+        for piece in self.pieces[index:]:
+            if anchor in piece.ids:
+                return pages + 1
+            pages += max(1, round(piece.size * per_char))
+        return max(1, offset)
+
+    # ---- one piece -----------------------------------------------------------------
+
+    def _lay_out(self, index: int, piece: Piece, offset: int, strings: dict) -> None:
+        for attempt in range(MAX_RELAYOUTS + 1):
+            document, used, strings_out = self._render(index, piece, offset, strings)
+            drifted = self._drifted(piece, document)
+            if not drifted or attempt == MAX_RELAYOUTS:
+                break
+            # Start each block whose footnote drifted on a fresh page, and lay out again.
+            piece.breaks += [b for b in drifted.values() if b not in piece.breaks]
+            log.info("laying out again: footnotes %s drifted from their page", sorted(drifted))
+        for number in drifted:
+            log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
+                        self.where, number)
+        piece.document, piece.used, piece.strings_out = document, used, strings_out
+        piece.offset, piece.strings_in = offset, dict(strings)
+
+    def _render(self, index: int, piece: Piece, offset: int, strings: dict):
+        wp = self.weasyprint
+        stubs: dict[int, list[str]] = {}
+        for ref in piece.refs:
+            stubs.setdefault(self.value(ref, index, offset), []).append(ref)
+        root = Element("html", self.root.attrib)
+        root.extend(self.root.findall("head"))
+        body_src = self.root.find("body")
+        body = Element("body", body_src.attrib)
+        root.append(body)
+        rules = []
+        if index > 0:
+            body.append(Element("div", {"class": "bookmaker-prelude"}))
+            side = "recto" if offset % 2 == 1 else "verso"
+            rules.append(f"html {{ break-before: {side} }} "
+                         f"@page :first {{ counter-reset: page {offset} }}")
+        body.extend(piece.children)
+        for k, (number, names) in enumerate(sorted(stubs.items())):
+            stub = Element("div", {"style": f"page: {STUB_PAGE}{k}"})
+            for name in names:
+                stub.append(Element("div", {"id": name}))
+            body.append(stub)
+            rules.append(f"@page {STUB_PAGE}{k} {{ counter-reset: page {number} }}")
+        if piece.breaks:
+            rules.append(", ".join(f"#{b}" for b in piece.breaks) + " { break-before: page }")
+        extra = [wp.CSS(string="\n".join(rules), font_config=self.fonts)] if rules else []
+        document, context = _render(self.make_html(root), [*self.stylesheets, *extra],
+                                    self.fonts, strings if index > 0 else {})
+        self.layouts += 1
+        start = 1 if index > 0 else 0
+        end = len(document.pages) - len(stubs)
+        pages = document.pages[start:end]
+        for page in (*document.pages[:start], *document.pages[end:]):
+            if any(name in piece.ids for name in page.anchors):
+                raise Unsplittable("a part does not start or end on a page of its own")
+        if index > 0 and not pages:
+            raise Unsplittable("an empty part")
+        lookups = context.target_collector.target_lookup_items
+        used = {ref: number for number, names in stubs.items() for ref in names
+                if ref in lookups and lookups[ref].parse_again_functions}
+        strings_out = dict(strings)
+        for name, by_page in context.string_set.items():
+            filled = [p for p, values in by_page.items() if values and p <= end]
+            if filled:
+                strings_out[name] = by_page[max(filled)][-1]
+        piece.pages = pages
+        return document, used, strings_out
+
+    def _drifted(self, piece: Piece, document) -> dict[int, str]:
+        if not piece.calls:
+            return {}
+        page_of: dict[str, int] = {}
+        for number, page in enumerate(document.pages):
+            for name in page.anchors:
+                page_of.setdefault(name, number)
+        return {n: block for n, block in piece.calls.items()
+                if page_of.get(f"call{n}") != page_of.get(f"fn{n}")}
+
+    # ---- the result ----------------------------------------------------------------
+
+    def joined(self):
+        """One document of every piece's pages, with the front matter's metadata."""
+        pages = [page for piece in self.pieces for page in piece.pages]
+        return self.pieces[0].document.copy(pages)
+
+
+def html_from_tree(root: Element, base_url: str, fetcher):
+    """A ``weasyprint.HTML`` over an already parsed tree (the book is parsed once)."""
+    import cssselect2
+    import weasyprint
+
+    html = weasyprint.HTML.__new__(weasyprint.HTML)
+    html.base_url = weasyprint._find_base_url(root, base_url)
+    html.url_fetcher = fetcher
+    html.media_type = "print"
+    html.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+    html.etree_element = html.wrapper_element.etree_element
+    return html
+
+
+def parse(html: str) -> Element:
+    """The book's HTML parsed as WeasyPrint parses it."""
+    import tinyhtml5
+
+    return tinyhtml5.parse(html, namespace_html_elements=False)
+
+
+def _render(html, stylesheets: list, fonts, strings: dict):
+    """WeasyPrint's ``HTML.render``, keeping the layout context it makes.
+
+    The context holds what a later piece needs (the named strings at the end,
+    which anchors ``target-counter`` looked up); ``strings`` are seeded as set
+    on page 1, the prelude, so they stand for the pages of the parts before.
+    """
+    from weasyprint import DEFAULT_OPTIONS
+    from weasyprint.document import Document
+
+    made = []
+
+    class Rendering(Document):
+        @classmethod
+        def _build_layout_context(cls, *args, **kwargs):
+            context = super()._build_layout_context(*args, **kwargs)
+            for name, value in strings.items():
+                context.string_set[name][1].append(value)
+            made.append(context)
+            return context
+
+    options = dict(DEFAULT_OPTIONS, stylesheets=stylesheets)
+    document = Rendering._render(html, fonts, None, None, options)
+    return document, made[0]

@@ -1,0 +1,107 @@
+"""The PDF laid out part by part and joined: one tagged document, right numbers, progress."""
+import os
+import pty
+import shutil
+import subprocess
+import sys
+
+import pypdf
+import pytest
+from helpers import BOOKS, pdf_pages
+
+from bookmaker import build
+from bookmaker.render import layout
+
+
+def page_of_dests(path):
+    reader = pypdf.PdfReader(str(path))
+    names = reader.trailer["/Root"]["/Names"]["/Dests"]["/Names"]
+    index = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages)}
+    return {names[i]: index[names[i + 1].get_object()[0].idnum] for i in range(0, len(names), 2)}
+
+
+def test_joined_pdf_has_one_structure_tree_and_links_to_the_right_pages(shipped_book):
+    shipped_book = shipped_book[0]
+    pdf = shipped_book.outputs["pdf"]
+    reader = pypdf.PdfReader(str(pdf))
+    root = reader.trailer["/Root"]
+    tree = root["/StructTreeRoot"].get_object()
+    [document] = tree["/K"]
+    assert document.get_object()["/S"] == "/Document"
+    # every page's marked content is in the one tree
+    assert len(tree["/ParentTree"].get_object()["/Nums"]) // 2 >= len(reader.pages)
+    pages = pdf_pages(pdf)
+    dests = page_of_dests(pdf)
+    for chapter in shipped_book.book.chapters:
+        at = dests[chapter.id]
+        assert chapter.title.split()[0] in pages[at]
+        # the page number printed on that page is its place in the book
+        assert str(at + 1) in pages[at].split()
+
+
+def test_contents_numbers_and_running_heads_cross_parts(shipped_book):
+    shipped_book = shipped_book[0]
+    pages = pdf_pages(shipped_book.outputs["pdf"])
+    dests = page_of_dests(shipped_book.outputs["pdf"])
+    contents = pages[1]
+    for chapter in shipped_book.book.chapters:
+        assert f"{dests[chapter.id] + 1}" in contents
+    # the left running head (the book's title, set on the title page) reaches every part
+    left = [p for i, p in enumerate(pages) if i % 2 == 1 and i > 2]
+    assert sum(shipped_book.book.title in p for p in left) >= len(left) - len(dests)
+
+
+def test_styles_needing_the_whole_book_keep_one_layout():
+    root = layout.parse("<html><body><p>front</p><section id='a'>x</section></body></html>")
+    assert layout.split(root, ["a"], {}, "@page { @bottom { content: counter(pages) } }") is None
+    assert layout.split(root, ["b"], {}, "") is None
+    [front, part] = layout.split(root, ["a"], {}, "")
+    assert part.ids == {"a"} and front.refs == ()
+
+
+def test_progress_on_a_terminal_only_and_not_with_quiet(tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(BOOKS / "small", project, ignore=shutil.ignore_patterns("dist"))
+
+    def on_terminal(*extra):
+        main, child = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "bookmaker", "build", str(project),
+                                 "--format", "pdf", *extra], stdin=child, stdout=child,
+                                stderr=child, close_fds=True)
+        os.close(child)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        proc.wait(timeout=300)
+        os.close(main)
+        return proc.returncode, seen.decode("utf-8", "replace")
+
+    code, shown = on_terminal()
+    assert code == 0 and "laying out" in shown and "pages" in shown
+    code, shown = on_terminal("--quiet")
+    assert code == 0 and "laying out" not in shown and "built" not in shown
+    piped = subprocess.run([sys.executable, "-m", "bookmaker", "build", str(project), "--format",
+                            "pdf"], capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0 and "laying out" not in piped.stderr
+
+
+@pytest.mark.parametrize("chapters", [3])
+def test_generated_book_keeps_footnotes_on_their_pages(tmp_path, chapters):
+    sys.path.insert(0, str(BOOKS.parent.parent / "bench"))
+    import scalebook
+
+    project = scalebook.make(tmp_path / "gen", chapters)
+    result = build(project, formats=("pdf",))
+    pages = pdf_pages(result.outputs["pdf"])
+    for chapter in result.book.chapters:
+        for excerpt in chapter.excerpts():
+            tail = " ".join(excerpt.paragraphs[-1].split()[-3:])[:-1]
+            shown = [i for i, p in enumerate(pages) if tail in " ".join(p.split())]
+            note = [i for i, p in enumerate(pages) if f"{excerpt.number}. Author" in p]
+            assert note and shown and note[0] in shown, excerpt.number
