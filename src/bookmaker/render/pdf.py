@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from ..errors import BookError, Location
 from ..files import ProjectFiles, Stylesheet
-from ..model import Book, Compare, excerpts_of
+from ..model import Book, Compare, Heading, excerpts_of
 from .html import PACKAGE_DIR, RenderedBook
 from .templates import render
 
@@ -81,7 +81,8 @@ def drifted_footnotes(document, book: Book) -> dict[int, str]:
     fits (after backtracking for a page break, or inside flex items).  Each
     call carries the anchor ``callN`` and each note ``fnN``; the document's
     public ``Page.anchors`` tell where they landed.  Returns the excerpt number
-    mapped to the id of the block to move: its figure, or its compare group.
+    mapped to the id of the block to move: its figure, or its compare group,
+    or the sub-heading right before it, which must not stay behind alone.
     """
     page_of: dict[str, int] = {}
     for index, page in enumerate(document.pages):
@@ -89,12 +90,16 @@ def drifted_footnotes(document, book: Book) -> dict[int, str]:
             page_of.setdefault(name, index)
     drifted = {}
     for chapter in book.chapters:
+        previous = None
         for block in chapter.blocks:
             group = excerpts_of(block)
             for excerpt in group:
                 n = excerpt.number
                 if page_of.get(f"call{n}") != page_of.get(f"fn{n}"):
                     drifted[n] = f"cmp{group[0].number}" if isinstance(block, Compare) else f"x{n}"
+                    if isinstance(previous, Heading):  # the heading goes with its block
+                        drifted[n] = previous.id
+            previous = block
     return drifted
 
 
