@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from .errors import BookError, BuildFailed, Errors, UsageError
 from .fontcheck import check_coverage
 from .files import ProjectFiles, Stylesheet, max_bytes_from_env
+from .documents import check_options, layout, plan, write
 from .loader import load_book
 from .model import Book
-from .outline import slugify
-from .output import OutputFolder, cannot_write
+from .output import OutputFolder
 
 FORMATS = ("pdf", "epub")
 BUILTIN_STYLES = Path(__file__).resolve().parent / "styles"
@@ -29,8 +29,17 @@ log = logging.getLogger("bookmaker")
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What a build wrote: ``outputs`` maps each format to its file (the book or
+    the selection); with ``handouts``, chapter id -> format -> file instead."""
+
     book: Book
     outputs: dict[str, Path]
+    handouts: dict[str, dict[str, Path]] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> list[Path]:
+        """Every file written, in order."""
+        return [*self.outputs.values(), *(p for h in self.handouts.values() for p in h.values())]
 
 
 class _Recorder(logging.Handler):
@@ -88,34 +97,34 @@ def _load(project: Path | str, strict: bool) -> Loaded:
 
 
 def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
-          out: Path | str | None = None, strict: bool = False) -> BuildResult:
-    """Build the requested formats into ``out`` (default ``PROJECT/dist``)."""
+          out: Path | str | None = None, strict: bool = False, *, chapters: str | None = None,
+          paper: str | None = None, handouts: bool = False, booklet: bool = False,
+          jobs: int | None = None) -> BuildResult:
+    """Build the requested formats into ``out`` (default ``PROJECT/dist``).
+
+    ``chapters`` selects chapters (a SPEC such as ``"3"``, ``"2-4"`` or a handout
+    of the outline) into ``STEM.SELECTION.pdf``; ``handouts`` writes one file per
+    chapter (of the selection, if given) into ``OUT/handouts/``; ``paper`` is a
+    size of :data:`bookmaker.paper.PAPERS` (default: the outline's, else A5);
+    ``booklet`` imposes the PDF for saddle-stitching as ``STEM-booklet.pdf``;
+    ``jobs`` caps the processes that render handouts (default: one per core).
+    """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(f"unknown format {unknown[0] if unknown else '(none)'}; choose pdf, epub or all")
+    check_options(formats, paper, booklet)
     loaded = _load(project, strict)  # every style and template checked, as by `check`
     book = loaded.book
     out_dir = Path(out) if out is not None else loaded.files.root / "dist"
-    from .render.html import RenderedBook
-
-    rendered = RenderedBook(book, loaded.files)  # shared by every format
-    stem = slugify(book.title) or "book"
+    docs = plan(book, chapters, handouts)  # a bad SPEC stops the run before anything is written
     with OutputFolder(out_dir) as folder:
         with _strict(strict):  # a warning while rendering fails a strict build before commit
-            for fmt in formats:
-                name = f"{stem}.{fmt}"
-                tmp = folder.stage(name)
-                try:
-                    if fmt == "pdf":
-                        from .render.pdf import write_pdf
-                        write_pdf(rendered, tmp, loaded.styles[fmt], folder.workdir)
-                    else:
-                        from .render.epub import write_epub
-                        write_epub(rendered, tmp, loaded.styles[fmt], folder.workdir)
-                except OSError as exc:  # the disk is full, the folder vanished, ...
-                    raise cannot_write(out_dir / name, exc.strerror or str(exc)) from None
-        written = folder.commit()
-    return BuildResult(book, {fmt: path for fmt, path in zip(formats, written)})
+            names = write(docs, formats, loaded.files, loaded.styles,
+                          layout(book, paper, booklet), folder, jobs)
+        folder.commit()
+    if handouts:
+        return BuildResult(book, {}, {doc.chapter or "": n for doc, n in zip(docs, names)})
+    return BuildResult(book, names[0])
 
 
 def stylesheets(files: ProjectFiles, kind: str) -> list[Stylesheet]:
