@@ -158,8 +158,10 @@ def misplaced_footnotes(path: Path, book) -> list[tuple[int, list[int], list[int
     for chapter in book.chapters:
         for excerpt in chapter.excerpts():
             head = plain(squash(excerpt.paragraphs[0]))[:40]
-            tail = plain(squash(excerpt.paragraphs[-1]))[-40:]
-            shown = [i for i, page in enumerate(pages) if head in page or tail in page]
+            tail = plain(squash(excerpt.paragraphs[-1]))
+            # The call stands after the last words; an excerpt may run over a page break.
+            probes = (head, tail[-40:], tail[-20:])
+            shown = [i for i, page in enumerate(pages) if any(p in page for p in probes)]
             source = book.source(excerpt.source)
             who = squash(source.authors[0]) if source.authors else "No byline"
             on = [i for i, page in enumerate(pages) if f"{excerpt.number}. {plain(who)}" in page]
