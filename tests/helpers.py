@@ -164,7 +164,8 @@ def misplaced_footnotes(path: Path, book) -> list[tuple[int, list[int], list[int
             shown = [i for i, page in enumerate(pages) if any(p in page for p in probes)]
             source = book.source(excerpt.source)
             who = squash(source.authors[0]) if source.authors else "No byline"
-            on = [i for i, page in enumerate(pages) if f"{excerpt.number}. {plain(who)}" in page]
+            note = re.compile(rf"(?<!\d){excerpt.number}\. {re.escape(plain(who))}")
+            on = [i for i, page in enumerate(pages) if note.search(page)]
             if not shown or not on or on[0] not in range(min(shown), max(shown) + 1):
                 wrong.append((excerpt.number, shown, on))
     return wrong

@@ -189,3 +189,17 @@ def test_help_documents_the_options():
     for option in ("--chapters SPEC", "--paper {a5,b5,a4,letter,legal}", "--handouts", "--booklet",
                    "--jobs N", "half-size"):
         assert option in helped, option
+
+
+def test_handouts_left_by_an_earlier_build_are_named_not_deleted(small, tmp_path):
+    out = tmp_path / "out"
+    run("build", small, "--out", out, "--handouts", "--format", "epub")
+    outline = small / "book" / "outline.yaml"
+    outline.write_text(outline.read_text(encoding="utf-8").replace("id: markup", "id: markup-text"),
+                       encoding="utf-8")
+    done = run("build", small, "--out", out, "--handouts", "--format", "epub")
+    assert "02-markup.epub was left by an earlier build" in done.stderr
+    assert sorted(p.name for p in (out / "handouts").iterdir()) == [
+        "01-the-signing.epub", "02-markup-text.epub", "02-markup.epub"]
+    for path in (out / "handouts").iterdir():
+        assert_valid_epub(path)

@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 from .errors import BookError, BuildFailed, Errors, UsageError
 from .fontcheck import check_coverage
 from .files import ProjectFiles, Stylesheet, max_bytes_from_env
-from .documents import check_options, layout, plan, write
+from .documents import check_options, layout, note_leftovers, plan, write
 from .loader import load_book
 from .model import Book
 from .output import OutputFolder
@@ -123,6 +123,7 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
                           layout(book, paper, booklet), folder, jobs)
         folder.commit()
     if handouts:
+        note_leftovers(out_dir, names)
         return BuildResult(book, {}, {doc.chapter or "": n for doc, n in zip(docs, names)})
     return BuildResult(book, names[0])
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Sequence
 
 import jinja2
 
-from .errors import UsageError, did_you_mean
+from .errors import UsageError, did_you_mean, display_path
 from .files import ProjectFiles, Stylesheet
 from .model import Book
 from .outline import slugify
@@ -30,7 +31,9 @@ from .paper import DEFAULT, PAPERS, Paper, booklet as booklet_layout
 from .selection import parse, select
 
 BUILTIN_STYLES = Path(__file__).resolve().parent / "styles"
+HANDOUT_NAME = re.compile(r"^\d+-[A-Za-z][A-Za-z0-9_-]*\.(pdf|epub)$")
 log = logging.getLogger("bookmaker")
+progress = logging.getLogger("bookmaker.progress")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class Layout:
 
 def check_options(formats: Sequence[str], paper: str | None, booklet: bool) -> None:
     """Usage errors that need no project: refused before anything is read."""
-    if paper is not None and paper not in PAPERS:
+    if paper is not None and paper.lower() not in PAPERS:
         hint = did_you_mean(paper, PAPERS)
         raise UsageError(f"unknown paper size '{paper}'; choose {', '.join(PAPERS)}"
                          + (f" ({hint})" if hint else ""))
@@ -62,7 +65,7 @@ def check_options(formats: Sequence[str], paper: str | None, booklet: bool) -> N
 
 def layout(book: Book, paper: str | None, booklet: bool) -> Layout:
     """The paper of a run: ``paper`` (the command line), else the outline's, else A5."""
-    name = paper or book.paper or DEFAULT
+    name = (paper or book.paper or DEFAULT).lower()
     if not booklet:
         return Layout(PAPERS[name])
     spread = booklet_layout(name)
@@ -84,6 +87,16 @@ def plan(book: Book, chapters: str | None = None, handouts: bool = False) -> lis
     return [Document(select(book, [i], book.chapters[i].id),
                      f"handouts/{i + 1:0{width}d}-{book.chapters[i].id}", book.chapters[i].id)
             for i in indices]
+
+
+def note_leftovers(out_dir: Path, written: list[dict[str, Path]]) -> None:
+    """Say which handouts in ``OUT/handouts/`` this run did not write (a chapter
+    renamed or removed since): they are left alone, as nothing is deleted."""
+    folder = out_dir / "handouts"
+    made = {path for files in written for path in files.values()}
+    for path in sorted(folder.glob("*")) if folder.is_dir() else ():
+        if HANDOUT_NAME.match(path.name) and path not in made:
+            progress.info("note: %s was left by an earlier build", display_path(path))
 
 
 def output_name(doc: Document, fmt: str, booklet: bool) -> str:

@@ -63,7 +63,7 @@ DEFAULT = "a5"
 
 # Pages a booklet of a US size is made of: a Letter or Legal sheet folded once.
 HALF_SIZES: dict[str, Paper] = {p.name: p for p in (
-    _inches("half-letter", "half-Letter", 5.5, 8.5, type_pt=10, top=16, bottom=18, inner=18, outer=22),
+    _inches("half-letter", "half-Letter", 5.5, 8.5, type_pt=10, top=14, bottom=16, inner=16, outer=19.5),
     _inches("half-legal", "half-Legal", 7, 8.5, type_pt=11, top=17, bottom=19, inner=30, outer=37),
 )}
 

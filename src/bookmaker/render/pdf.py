@@ -74,15 +74,16 @@ def make_fetcher(files: ProjectFiles, refused: list[tuple[str, str]]):
     return SandboxFetcher()
 
 
-def drifted_footnotes(document, book: Book) -> dict[int, str]:
+def drifted_footnotes(document, book: Book) -> dict[int, tuple[str, str]]:
     """Excerpts whose footnote WeasyPrint put on another page than the call.
 
     WeasyPrint 70 sometimes defers a footnote to the next page although it
     fits (after backtracking for a page break, or inside flex items).  Each
     call carries the anchor ``callN`` and each note ``fnN``; the document's
     public ``Page.anchors`` tell where they landed.  Returns the excerpt number
-    mapped to the id of the block to move: its figure, or its compare group,
-    or the sub-heading right before it, which must not stay behind alone.
+    mapped to the id of the block to move to a new page (its figure or its
+    compare group, or the sub-heading right before it, which must not stay
+    behind alone) and the id of the block itself.
     """
     page_of: dict[str, int] = {}
     for index, page in enumerate(document.pages):
@@ -96,9 +97,9 @@ def drifted_footnotes(document, book: Book) -> dict[int, str]:
             for excerpt in group:
                 n = excerpt.number
                 if page_of.get(f"call{n}") != page_of.get(f"fn{n}"):
-                    drifted[n] = f"cmp{group[0].number}" if isinstance(block, Compare) else f"x{n}"
-                    if isinstance(previous, Heading):  # the heading goes with its block
-                        drifted[n] = previous.id
+                    own = f"cmp{group[0].number}" if isinstance(block, Compare) else f"x{n}"
+                    # the heading goes with its block
+                    drifted[n] = (previous.id if isinstance(previous, Heading) else own, own)
             previous = block
     return drifted
 
@@ -164,16 +165,21 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
                               url_fetcher=fetcher, font_config=fonts) for sheet in stylesheets]
         source = weasyprint.HTML(string=html, base_url=project.as_uri() + "/", url_fetcher=fetcher)
         document = source.render(stylesheets=css, font_config=fonts)
-        breaks: list[str] = []
+        breaks: list[str] = []  # selectors of the elements that start a new page
         drifted = drifted_footnotes(document, book)
         for _ in range(MAX_RELAYOUTS):
             if not drifted:
                 break
             # Start each block whose footnote drifted on a fresh page, and lay out again.
-            breaks += [anchor for anchor in drifted.values() if anchor not in breaks]
+            # A block that drifts although it starts a page already gets the page to
+            # itself: WeasyPrint gives up a footnote when what follows competes for room.
+            for anchor, own in drifted.values():
+                wanted = f"#{anchor}" if f"#{anchor}" not in breaks else f"#{own} + *"
+                if wanted not in breaks:
+                    breaks.append(wanted)
             log.info("laying out again: footnotes %s drifted from their page", sorted(drifted))
-            extra = weasyprint.CSS(string=", ".join(f"#{a}" for a in breaks) +
-                                   " { break-before: page; }", font_config=fonts)
+            extra = weasyprint.CSS(string=", ".join(breaks) + " { break-before: page; }",
+                                   font_config=fonts)
             document = source.render(stylesheets=[*css, extra], font_config=fonts)
             drifted = drifted_footnotes(document, book)
         for number in drifted:
