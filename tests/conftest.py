@@ -33,3 +33,11 @@ def hostile_book(tmp_path_factory):
     """The book of hostile sources and notes, built once."""
     out = tmp_path_factory.mktemp("hostile-dist")
     return build(BOOKS / "hostile", out=out), out
+
+
+@pytest.fixture(scope="session")
+def large_project(tmp_path_factory):
+    """The generated large test book (tests/largebook.py): 14 chapters, four sources."""
+    from largebook import make_large_book
+
+    return make_large_book(tmp_path_factory.mktemp("large") / "project")

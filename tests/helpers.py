@@ -108,3 +108,64 @@ def pdf_fonts(path: Path) -> dict[str, bool]:
             embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
             fonts[str(font.get("/BaseFont"))] = embedded
     return fonts
+
+
+def pdf_lines(path: Path, crop: tuple[float, float, float, float] | None = None) -> list[tuple[int, float, float, str]]:
+    """Every text line poppler finds: (page index, height, width, text), in points.
+
+    ``crop`` (x, y, width, height in points) reads only that part of each page,
+    such as one half of a booklet sheet.
+    """
+    import subprocess
+
+    from lxml import etree
+
+    args = ["pdftotext", "-bbox-layout"]
+    if crop:
+        args += ["-x", str(int(crop[0])), "-y", str(int(crop[1])), "-W", str(int(crop[2])),
+                 "-H", str(int(crop[3])), "-r", "72"]
+    xml = subprocess.run([*args, str(path), "-"], capture_output=True, check=True).stdout
+    tree = etree.fromstring(re.sub(rb"<!DOCTYPE[^>]*>", b"", xml))
+    ns = {"x": "http://www.w3.org/1999/xhtml"}
+    lines = []
+    for index, page in enumerate(tree.iterfind(".//x:page", ns)):
+        for line in page.iterfind(".//x:line", ns):
+            words = [w.text or "" for w in line.iterfind("x:word", ns)]
+            lines.append((index, float(line.get("yMax")) - float(line.get("yMin")),
+                          float(line.get("xMax")) - float(line.get("xMin")), " ".join(words)))
+    return lines
+
+
+def pdf_region_text(path: Path, page: int, crop: tuple[float, float, float, float]) -> str:
+    """The text of one region (x, y, width, height in points) of a page (0-based), squashed."""
+    import subprocess
+
+    x, y, w, h = (str(int(v)) for v in crop)
+    out = subprocess.run(["pdftotext", "-f", str(page + 1), "-l", str(page + 1), "-r", "72",
+                          "-x", x, "-y", y, "-W", w, "-H", h, str(path), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return squash(out)
+
+
+def misplaced_footnotes(path: Path, book) -> list[tuple[int, list[int], list[int]]]:
+    """Excerpts of ``book`` whose footnote is not on a page showing the excerpt:
+    (number, pages showing it, pages of its footnote)."""
+    def plain(text: str) -> str:
+        return re.sub(r"[-\u2010\u00ad]", "", text)
+
+    pages = [plain(p) for p in pdf_pages(path)]
+    wrong = []
+    for chapter in book.chapters:
+        for excerpt in chapter.excerpts():
+            head = plain(squash(excerpt.paragraphs[0]))[:40]
+            tail = plain(squash(excerpt.paragraphs[-1]))
+            # The call stands after the last words; an excerpt may run over a page break.
+            probes = (head, tail[-40:], tail[-20:])
+            shown = [i for i, page in enumerate(pages) if any(p in page for p in probes)]
+            source = book.source(excerpt.source)
+            who = squash(source.authors[0]) if source.authors else "No byline"
+            note = re.compile(rf"(?<!\d){excerpt.number}\. {re.escape(plain(who))}")
+            on = [i for i, page in enumerate(pages) if note.search(page)]
+            if not shown or not on or on[0] not in range(min(shown), max(shown) + 1):
+                wrong.append((excerpt.number, shown, on))
+    return wrong

@@ -3,7 +3,8 @@ import re
 import zipfile
 
 import pytest
-from helpers import assert_valid_epub, pdf_fonts, pdf_outline_titles, pdf_pages, squash
+from helpers import (assert_valid_epub, misplaced_footnotes, pdf_fonts, pdf_outline_titles,
+                     pdf_pages, squash)
 from lxml import etree
 
 from bookmaker.cache import MANIFEST
@@ -51,25 +52,9 @@ def test_pdf_contents_give_the_right_page_numbers(built):
         assert pages[number - 1].find(squash(chapter.title)) != -1, chapter.title
 
 
-def unhyphen(text):
-    return re.sub(r"[-\u2010\u00ad]", "", text)
-
-
 def test_every_excerpt_has_its_attribution_on_the_same_page(built):
     """The footnote stands on a page that shows the excerpt (it may run over two)."""
-    pages = [unhyphen(p) for p in pdf_pages(built.outputs["pdf"])]
-    book = built.book
-    for chapter in book.chapters:
-        for excerpt in chapter.excerpts():
-            head = unhyphen(squash(excerpt.paragraphs[0]))[:40]
-            tail = unhyphen(squash(excerpt.paragraphs[-1]))[-40:]
-            shown = [i for i, page in enumerate(pages) if head in page or tail in page]
-            assert shown, f"excerpt {excerpt.number} not found in the PDF: {tail!r}"
-            source = book.source(excerpt.source)
-            who = squash(source.authors[0]) if source.authors else "No byline"
-            note = f"{excerpt.number}. {unhyphen(who)}"
-            on = [i for i, page in enumerate(pages) if note in page]
-            assert on and on[0] in range(min(shown), max(shown) + 1), (excerpt.number, shown, on)
+    assert misplaced_footnotes(built.outputs["pdf"], built.book) == []
 
 
 def test_chapters_start_on_a_new_page(built):

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from .cache import BuildCache, Inputs
 from .errors import BookError, BuildFailed, Errors, UsageError
 from .files import ProjectFiles, Stylesheet, max_bytes_from_env
+from .documents import check_options, layout, note_leftovers, output_name, plan, write
 from .fontcheck import check_coverage
 from .loader import load_book
 from .model import Book
-from .outline import slugify
-from .output import OutputFolder, cannot_write
+from .output import OutputFolder
 
 FORMATS = ("pdf", "epub")
 BUILTIN_STYLES = Path(__file__).resolve().parent / "styles"
@@ -31,9 +31,18 @@ log = logging.getLogger("bookmaker")
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What a build wrote: ``outputs`` maps each format to its file (the book or
+    the selection); with ``handouts``, chapter id -> format -> file instead."""
+
     book: Book
     outputs: dict[str, Path]          # every requested format, written or up to date
     up_to_date: tuple[str, ...] = ()  # the formats left alone: their inputs had not changed
+    handouts: dict[str, dict[str, Path]] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> list[Path]:
+        """Every file written, in order."""
+        return [*self.outputs.values(), *(p for h in self.handouts.values() for p in h.values())]
 
 
 class _Recorder(logging.Handler):
@@ -92,8 +101,17 @@ def load(project: Path | str, strict: bool = False) -> Loaded:
 
 
 def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
-          out: Path | str | None = None, strict: bool = False, force: bool = False) -> BuildResult:
+          out: Path | str | None = None, strict: bool = False, *, chapters: str | None = None,
+          paper: str | None = None, handouts: bool = False, booklet: bool = False,
+          jobs: int | None = None, force: bool = False) -> BuildResult:
     """Build the requested formats into ``out`` (default ``PROJECT/dist``).
+
+    ``chapters`` selects chapters (a SPEC such as ``"3"``, ``"2-4"`` or a handout
+    of the outline) into ``STEM.SELECTION.pdf``; ``handouts`` writes one file per
+    chapter (of the selection, if given) into ``OUT/handouts/``; ``paper`` is a
+    size of :data:`bookmaker.paper.PAPERS` (default: the outline's, else A5);
+    ``booklet`` imposes the PDF for saddle-stitching as ``STEM-booklet.pdf``;
+    ``jobs`` caps the processes that render handouts (default: one per core).
 
     An output whose inputs are unchanged since it was written, and whose bytes
     are those written, is left alone (see :mod:`bookmaker.cache`); ``force``
@@ -103,42 +121,35 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(f"unknown format {unknown[0] if unknown else '(none)'}; choose pdf, epub or all")
+    check_options(formats, paper, booklet)
     files = ProjectFiles(project_dir(project), max_bytes_from_env())
     inputs = Inputs.snapshot(files)  # hashed before anything reads them
     loaded = load(project, strict)  # every style and template checked, as by `check`
     book = loaded.book
     out_dir = Path(out) if out is not None else loaded.files.root / "dist"
-    stem = slugify(book.title) or "book"
-    targets = {fmt: out_dir / f"{stem}.{fmt}" for fmt in formats}
+    docs = plan(book, chapters, handouts)  # a bad SPEC stops the run before anything is written
+    lay = layout(book, paper, booklet)
+    names = [{fmt: out_dir / output_name(doc, fmt, booklet) for fmt in formats} for doc in docs]
 
-    # -- the cache: skip what is up to date; a no-change build writes nothing --
+    # -- the cache: skip the formats whose every output is up to date --
     cache = BuildCache(out_dir, inputs, options)
-    fresh = () if force else tuple(f for f in formats if cache.fresh(f, targets[f], loaded.styles[f]))
-    if len(fresh) == len(formats):
-        return BuildResult(book, targets, fresh)
-    # -- end of the cache's first part --
-
-    from .render.html import RenderedBook
-
-    rendered = RenderedBook(book, loaded.files)  # shared by every format
-    with OutputFolder(out_dir) as folder:
-        with _strict(strict):  # a warning while rendering fails a strict build before commit
-            for fmt in (f for f in formats if f not in fresh):
-                tmp = folder.stage(targets[fmt].name)
-                reads = cache.reads()
-                try:
-                    if fmt == "pdf":
-                        from .render.pdf import write_pdf
-                        write_pdf(rendered, tmp, loaded.styles[fmt], folder.workdir, reads)
-                    else:
-                        from .render.epub import write_epub
-                        write_epub(rendered, tmp, loaded.styles[fmt], folder.workdir)
-                except OSError as exc:  # the disk is full, the folder vanished, ...
-                    raise cannot_write(targets[fmt], exc.strerror or str(exc)) from None
-                cache.record(fmt, targets[fmt], tmp, loaded.styles[fmt], reads)  # these bytes, these inputs
-        cache.stage(folder)  # the manifest is placed together with the outputs it describes
-        folder.commit()
-    return BuildResult(book, targets, fresh)
+    fresh = () if force else tuple(f for f in formats if all(
+        cache.fresh(f, n[f], loaded.styles[f]) for n in names))
+    todo = [f for f in formats if f not in fresh]
+    if todo:
+        with OutputFolder(out_dir) as folder:
+            with _strict(strict):  # a warning while rendering fails a strict build before commit
+                written = write(docs, todo, loaded.files, loaded.styles, lay, folder, jobs)
+            for files_of_doc in written:  # the cache: these bytes, from these inputs
+                for fmt, (staged, final, read) in files_of_doc.items():
+                    cache.record(fmt, final, staged, loaded.styles[fmt], cache.reads(read))
+            cache.stage(folder)  # the manifest is placed together with the outputs it describes
+            folder.commit()
+    # -- end of the cache's part --
+    if handouts:
+        note_leftovers(out_dir, names)
+        return BuildResult(book, {}, fresh, {doc.chapter or "": n for doc, n in zip(docs, names)})
+    return BuildResult(book, names[0], fresh)
 
 
 def stylesheets(files: ProjectFiles, kind: str) -> list[Stylesheet]:

@@ -55,7 +55,7 @@ ENVIRONMENT = ("SOURCE_DATE_EPOCH",)
 # keyed by its contents, the output folder holds the manifest, each format has
 # its own entry, --force only decides whether to look, and --strict fails the
 # build before the cache is consulted.
-UNKEYED = frozenset({"project", "out", "formats", "force", "strict"})
+UNKEYED = frozenset({"project", "out", "formats", "force", "strict", "jobs"})
 PACKAGE_DIR = Path(__file__).resolve().parent
 log = logging.getLogger("bookmaker")
 
@@ -219,7 +219,7 @@ class BuildCache:
 
     def fresh(self, fmt: str, target: Path, stylesheets: Sequence[Stylesheet]) -> bool:
         """Whether ``target`` is exactly what building ``fmt`` now would write."""
-        entry = self.entries.get(target.name)
+        entry = self.entries.get(self._entry(target))
         if not entry or entry.get("key") != key(self.inputs, fmt, stylesheets, self.options):
             return False
         reads = entry.get("reads")
@@ -228,9 +228,19 @@ class BuildCache:
             return False
         return file_digest(target) == entry.get("output")
 
-    def reads(self) -> Reads:
-        """A recorder to hand the renderer (called with each file it reads)."""
-        return Reads(self.inputs)
+    def reads(self, read: Mapping[str, str] | None = None) -> Reads:
+        """A recorder to hand the renderer (called with each file it reads), or,
+        given ``read`` (path -> digest, from a worker process), what it recorded."""
+        recorder = Reads(self.inputs)
+        for path, data_digest in (read or {}).items():
+            label = self.inputs.label(Path(path))
+            if label is not None:
+                recorder.files[label] = data_digest
+        return recorder
+
+    def _entry(self, target: Path) -> str:
+        """An output's name in the manifest: its path in the output folder."""
+        return Path(os.path.relpath(target, self.path.parent)).as_posix()
 
     def record(self, fmt: str, target: Path, written: Path, stylesheets: Sequence[Stylesheet],
                reads: Reads) -> None:
@@ -239,7 +249,7 @@ class BuildCache:
         The bytes are hashed before the rename, so the entry names exactly the
         file this build made; :meth:`save` writes the manifest once all is in place.
         """
-        self.entries[target.name] = {"key": key(self.inputs, fmt, stylesheets, self.options),
+        self.entries[self._entry(target)] = {"key": key(self.inputs, fmt, stylesheets, self.options),
                                      "reads": dict(sorted(reads.files.items())),
                                      "output": file_digest(written)}
 

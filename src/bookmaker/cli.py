@@ -15,6 +15,7 @@ import time
 
 from . import __version__
 from .errors import BookError, BuildFailed, UsageError, display_path
+from .paper import PAPERS
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,6 +29,24 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--out", metavar="DIR", help="output folder (default: PROJECT_DIR/dist)")
     b.add_argument("--force", action="store_true", help="render again even if nothing changed")
     b.add_argument("--quiet", action="store_true", help="no progress, only warnings and errors")
+    b.add_argument("--chapters", metavar="SPEC",
+                   help="only these chapters, as one handout: ids, 1-based positions and "
+                        "ranges, comma-separated (3, note-1954, 2-4, introduction,5-6), or the "
+                        "name of a handout in the outline's 'handouts:'; written as "
+                        "STEM.SELECTION.pdf/.epub beside the book")
+    b.add_argument("--paper", choices=tuple(PAPERS), type=str.lower,
+                   help="page size of the PDF, with type size and margins to match (default: "
+                        "the outline's 'paper:', else a5)")
+    b.add_argument("--handouts", action="store_true",
+                   help="one PDF (and EPUB) per chapter, of the --chapters selection if given, "
+                        "into OUT/handouts/NN-CHAPTER-ID.pdf, instead of the book")
+    b.add_argument("--booklet", action="store_true",
+                   help="PDF only: impose for saddle-stitching (pages two-up in folding order "
+                        "on sheets twice their size, for duplex printing flipped on the short "
+                        "edge: a5 on A4, a4 on A3, b5 on B4, letter and legal as half-size "
+                        "pages on a Letter or Legal sheet), written as STEM-booklet.pdf")
+    b.add_argument("--jobs", type=int, metavar="N",
+                   help="processes that render --handouts at once (default: one per core)")
     c = sub.add_parser("check", help="validate outline, sources and excerpts without rendering")
     c.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
     for s in (b, c):
@@ -127,12 +146,17 @@ def build_command(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     formats = ("pdf", "epub") if args.format == "all" else (args.format,)
-    result = build(args.project, formats, args.out, strict=args.strict, force=args.force)
-    for fmt, path in result.outputs.items():
-        print(f"up to date: {display_path(path)}" if fmt in result.up_to_date
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    result = build(args.project, formats, args.out, strict=args.strict, chapters=args.chapters,
+                   paper=args.paper, handouts=args.handouts, booklet=args.booklet, jobs=args.jobs,
+                   force=args.force)
+    for path in result.paths:
+        fresh = path.suffix.lstrip(".") in result.up_to_date
+        print(f"{'up to date' if fresh else 'wrote'}: {display_path(path)}" if fresh
               else f"wrote {display_path(path)}")
     if not args.quiet:
-        what = "nothing changed in" if len(result.up_to_date) == len(result.outputs) else "built"
+        what = "nothing changed in" if set(formats) <= set(result.up_to_date) else "built"
         print(f"{what} '{result.book.title}' in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0
 

@@ -63,6 +63,9 @@ class BookError(Exception):
         self.where = where
         self.hint = hint
 
+    def __reduce__(self):  # keep file, line and hint across processes (build --handouts)
+        return (type(self), (self.message, self.where, self.hint))
+
     def __str__(self) -> str:
         head = f"{self.where}: {self.message}" if self.where else self.message
         return head + (f"\n    hint: {self.hint}" if self.hint else "")
@@ -78,6 +81,9 @@ class BuildFailed(Exception):
     def __init__(self, errors: Iterable[BookError]) -> None:
         self.errors = list(errors)
         super().__init__("\n".join(str(e) for e in self.errors))
+
+    def __reduce__(self):
+        return (type(self), (self.errors,))
 
 
 class Errors:

@@ -52,7 +52,7 @@ def load_book(project: Path | str, files: ProjectFiles | None = None) -> Book:
                 date=book_date(outline, sources), chapters=chapters,
                 sources=tuple(sources[s] for s in resolver.order) +
                 tuple(s for k, s in sorted(sources.items()) if k not in resolver.quoted),
-                editorial=editorial)
+                editorial=editorial, handouts=outline.handouts, paper=outline.paper)
 
 
 class Resolver:

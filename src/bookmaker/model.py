@@ -55,6 +55,16 @@ class ChapterSpec:
 
 
 @dataclass(frozen=True)
+class Handout:
+    """A named selection of the outline's ``handouts:`` (``week-3: "2-3"``)."""
+
+    name: str
+    spec: str                  # as written, for messages
+    chapters: tuple[str, ...]  # the chapter ids it selects, in book order
+    loc: Location
+
+
+@dataclass(frozen=True)
 class Outline:
     path: Path
     title: str
@@ -63,6 +73,8 @@ class Outline:
     language: str
     date: str | None
     chapters: tuple[ChapterSpec, ...]
+    handouts: tuple[Handout, ...] = ()
+    paper: str | None = None  # the outline's `paper:`, a name of bookmaker.paper.PAPERS
 
 
 # ---- sources and the editorial data -----------------------------------------
@@ -206,6 +218,33 @@ def excerpts_of(block: Block) -> tuple[Excerpt, ...]:
 
 
 @dataclass(frozen=True)
+class ChapterRef:
+    """A chapter of the full book, as a selection of it names the chapter."""
+
+    id: str
+    title: str
+    number: int                 # 1-based position in the full book
+    included: bool              # whether the selection holds it
+    anchors: tuple[str, ...]    # the ids of its sub-headings
+    sources: tuple[str, ...]    # the sources it quotes
+
+
+@dataclass(frozen=True)
+class Extract:
+    """What a selection was taken from: named in its title block, and wherever
+    one of its links would lead to a part it does not hold."""
+
+    name: str                   # the handout's name, or a readable form of the selection
+    handout: bool               # whether ``name`` is a handout of the outline
+    title: str                  # the document's own title, for metadata
+    scope: str                  # its chapters in words: "Chapter 3", "Chapters 2–3 and 5"
+    chapters: tuple[ChapterRef, ...]  # every chapter of the full book, in order
+    # The full book's sources this selection does not quote: the claims table
+    # and the timeline still name them (as text, not as links).
+    other_sources: tuple["Source", ...] = ()
+
+
+@dataclass(frozen=True)
 class Book:
     project: str  # the project folder, as text (see Source.path)
     title: str
@@ -216,6 +255,9 @@ class Book:
     chapters: tuple[Chapter, ...]
     sources: tuple[Source, ...]
     editorial: Editorial = field(default_factory=Editorial)
+    handouts: tuple[Handout, ...] = ()
+    paper: str | None = None     # the outline's paper size for the PDF
+    extract: Extract | None = None  # set on a selection (bookmaker.selection)
 
     def source(self, source_id: str) -> Source:
         return next(s for s in self.sources if s.id == source_id)

@@ -12,12 +12,14 @@ from typing import Any
 
 from .errors import Errors, Location, did_you_mean
 from .files import ProjectFiles
-from .model import (NOTE_KINDS, BlockSpec, ChapterSpec, CompareSpec, ExcerptSpec, HeadingSpec,
-                    Note, Outline, Text)
+from .model import (NOTE_KINDS, BlockSpec, ChapterSpec, CompareSpec, ExcerptSpec, Handout,
+                    HeadingSpec, Note, Outline, Text)
+from .paper import PAPERS
+from .spec import SpecError, resolve
 from .sources import DATE, LANGUAGE
 from .yamlsrc import Fields, MarkedList, describe, load_data_file
 
-BOOK_KEYS = ("title", "subtitle", "editors", "language", "date", "chapters")
+BOOK_KEYS = ("title", "subtitle", "editors", "language", "date", "chapters", "handouts", "paper")
 CHAPTER_KEYS = ("title", "id", "content")
 BLOCK_KINDS = ("excerpt", "note", "text", "heading", "compare")
 EXCERPT_KEYS = ("excerpt", "quote", "from", "to")
@@ -47,7 +49,60 @@ def parse_outline(path: Path, files: ProjectFiles, errors: Errors) -> Outline | 
     chapters = parse_chapters(book, errors)
     return Outline(path=path, title=book.get("title", str, default=""),
                    subtitle=book.get("subtitle", str), editors=book.names("editors") or (),
-                   language=language or "en", date=date, chapters=chapters)
+                   language=language or "en", date=date, chapters=chapters,
+                   handouts=parse_handouts(book, chapters, errors), paper=parse_paper(book, errors))
+
+
+def parse_paper(book: Fields, errors: Errors) -> str | None:
+    """The outline's ``paper:``, one of the sizes of :mod:`bookmaker.paper`."""
+    value = book.get("paper", str)
+    if value is None:
+        return None
+    name = value.strip().lower()
+    if name not in PAPERS:
+        errors.add(f"unknown paper size '{value}'", book.where("paper"),
+                   did_you_mean(name, PAPERS) or f"one of: {', '.join(PAPERS)}")
+        return None
+    return name
+
+
+def parse_handouts(book: Fields, chapters: tuple[ChapterSpec, ...],
+                   errors: Errors) -> tuple[Handout, ...]:
+    """The named selections of ``handouts:``: name to SPEC (a string or a list)."""
+    if "handouts" not in book.map:
+        return ()
+    raw = book.get("handouts", dict, default=None)
+    if raw is None:
+        return ()
+    ids = [c.id for c in chapters]
+    handouts = []
+    for name, value in raw.items():
+        where = raw.where(name)
+        name = str(name)
+        if not re.match(r"^[A-Za-z][A-Za-z0-9_-]*$", name):
+            errors.add(f"handout name '{name}' must start with a letter and hold only letters, "
+                       "digits, '-' and '_'", where, "it becomes part of the file name")
+            continue
+        if name in ids:
+            errors.add(f"handout name '{name}' is also a chapter id", where,
+                       "give the handout another name, so that --chapters means one thing")
+            continue
+        if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool)
+                                           for v in value):
+            spec = ",".join(str(v) for v in value)
+        elif isinstance(value, (str, int)) and not isinstance(value, bool):
+            spec = str(value)
+        else:
+            errors.add(f"handout '{name}' must be a SPEC such as \"2-3\" or a list of chapter ids, "
+                       f"not {describe(value)}", where)
+            continue
+        try:
+            chosen = resolve(spec, ids)
+        except SpecError as exc:
+            errors.add(f"handout '{name}': {exc.message}", where, exc.hint)
+            continue
+        handouts.append(Handout(name, spec, tuple(ids[i] for i in chosen), where))
+    return tuple(handouts)
 
 
 def parse_chapters(book: Fields, errors: Errors) -> tuple[ChapterSpec, ...]:

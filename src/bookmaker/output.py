@@ -75,11 +75,24 @@ class OutputFolder:
                 stale.unlink(missing_ok=True)
 
     def stage(self, name: str) -> Path:
-        """A temporary file for the output ``name``; refused early if the name is taken by a folder."""
+        """A temporary file for the output ``name``; refused early if the name is taken by a folder.
+
+        ``name`` may lie in a subfolder (``handouts/01-introduction.pdf``); the
+        subfolder is made at :meth:`commit`.  Temporary files always lie in the
+        output folder itself, where a later build sweeps what a killed one left.
+        """
+        parts = Path(name).parts
+        if Path(name).is_absolute() or ".." in parts or not parts:
+            raise ValueError(f"an output name lies inside the output folder: {name!r}")
         target = self.path / name
         if target.is_dir() and not target.is_symlink():
             raise cannot_write(target, os.strerror(21))  # EISDIR: "Is a directory"
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=TMP_SUFFIX, dir=self.path)
+        for folder in target.parents:
+            if folder == self.path:
+                break
+            if folder.exists() and not folder.is_dir():
+                raise cannot_write(folder, os.strerror(20))  # ENOTDIR: "Not a directory"
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=self.path)
         os.close(fd)
         self.staged.append((Path(tmp), target))
         return Path(tmp)
@@ -93,15 +106,17 @@ class OutputFolder:
         """Rename every staged file into place, all or none."""
         mode = _file_mode()
         moved: list[tuple[Path, Path | None, bool]] = []  # (target, backup of the old file, placed)
+        made: list[Path] = []  # subfolders this commit created, removed again if it fails
         target = self.path
         try:
-            for tmp, target in self.staged:
+            for index, (tmp, target) in enumerate(self.staged):
                 if target.is_dir() and not target.is_symlink():
                     raise IsADirectoryError(21, os.strerror(21))
+                made += _make_folders(target.parent, self.path)
                 backup = None
                 if target.exists() or target.is_symlink():
                     # The lock makes the name ours; the old file waits here until all are placed.
-                    backup = self.path / f".{target.name}.old.{os.getpid()}{TMP_SUFFIX}"
+                    backup = self.path / f".{target.name}.old.{os.getpid()}.{index}{TMP_SUFFIX}"
                     os.replace(target, backup)
                 moved.append((target, backup, False))
                 os.chmod(tmp, mode)  # mkstemp makes 0600; outputs are ordinary files
@@ -113,6 +128,11 @@ class OutputFolder:
                     os.replace(backup, placed_target)
                 elif placed:
                     placed_target.unlink(missing_ok=True)
+            for folder in reversed(made):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
             raise cannot_write(target, exc.strerror or str(exc)) from None
         for _, backup, _ in moved:
             if backup is not None:
@@ -120,6 +140,17 @@ class OutputFolder:
         done = [final for _, final in self.staged]
         self.staged.clear()
         return done
+
+
+def _make_folders(folder: Path, root: Path) -> list[Path]:
+    """Make ``folder`` and any missing parents below ``root``; return those made, outermost first."""
+    missing = []
+    while folder != root and not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        new.mkdir()
+    return list(reversed(missing))
 
 
 def cannot_write(target: Path, reason: str) -> BookError:

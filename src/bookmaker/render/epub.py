@@ -41,6 +41,8 @@ def book_identifier(rendered: RenderedBook) -> str:
     """A UUID derived from the book itself, so it stays the same from build to build."""
     book = rendered.book
     key = "\n".join([book.title, book.subtitle or "", *book.editors, book.language])
+    if book.extract is not None:  # a selection is another publication than the book
+        key += "\nextract:" + ",".join(ch.id for ch in book.chapters)
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'bookmaker:' + key)}"
 
 
@@ -51,7 +53,7 @@ def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Styleshee
     parts = rendered.parts("epub")
     out = epub.EpubBook()
     out.set_identifier(book_identifier(rendered))
-    out.set_title(book.title)
+    out.set_title(book.extract.title if book.extract else book.title)
     out.set_language(book.language)
     for i, editor in enumerate(book.editors, 1):
         out.add_metadata("DC", "contributor", editor, {"id": f"editor-{i}"})
@@ -88,7 +90,9 @@ def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Styleshee
     nav = epub.EpubNav()
     nav.add_item(css)
     out.add_item(nav)
-    out.spine = [title, "nav", *chapters]
+    # A selection of one chapter has no contents page; the reader's own menu still has the nav.
+    single = book.extract is not None and len(book.chapters) == 1
+    out.spine = [title, *chapters] if single else [title, "nav", *chapters]
     mtime = dt.datetime.fromisoformat(book.date).replace(tzinfo=dt.timezone.utc)
     raw = workdir / "ebooklib.epub"  # EbookLib's own file, before the reproducible repack
     try:

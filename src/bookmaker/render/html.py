@@ -22,6 +22,7 @@ from ..chars import FORBIDDEN
 from ..files import ProjectFiles
 from ..model import Book, Compare, Excerpt, Heading, Note, Source, Text
 from .templates import BookLoader, BookSandbox, render
+from .xref import confine
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -61,22 +62,28 @@ class RenderedBook:
     sits inline at its call.
     """
 
-    def __init__(self, book: Book, files: ProjectFiles) -> None:
+    def __init__(self, book: Book, files: ProjectFiles,
+                 env: jinja2.Environment | None = None) -> None:
         self.book = book
         self.files = files
-        self.env = environment(files)
+        # Several books of one run (the handouts) share one environment, so
+        # the project's templates are read once.
+        self.env = env or environment(files)
         self._appendices: tuple[Part, ...] | None = None
-        self._chapters: dict[str, tuple[Part, ...]] = {}
+        self._parts: dict[str, tuple[Part, ...]] = {}
 
     def parts(self, target: str) -> tuple[Part, ...]:
-        if target not in self._chapters:
-            self._chapters[target] = tuple(self._chapter(ch, target) for ch in self.book.chapters)
-        if self._appendices is None:
-            self._appendices = tuple(self._appendix(*a) for a in appendices(self.book))
-        return self._chapters[target] + self._appendices
+        if target not in self._parts:
+            chapters = tuple(self._chapter(ch, target) for ch in self.book.chapters)
+            if self._appendices is None:
+                self._appendices = tuple(self._appendix(*a) for a in appendices(self.book))
+            # A selection's links to parts it does not hold name the full book instead.
+            self._parts[target] = confine(chapters + self._appendices, self.book)
+        return self._parts[target]
 
     def _context(self, **extra) -> dict:
-        return {"book": self.book, "sources": {s.id: s for s in self.book.sources}, **extra}
+        named = self.book.sources + (self.book.extract.other_sources if self.book.extract else ())
+        return {"book": self.book, "sources": {s.id: s for s in named}, **extra}
 
     def _chapter(self, chapter, target: str) -> Part:
         body = render(self.env, "chapter.html", **self._context(chapter=chapter, target=target))
@@ -168,7 +175,8 @@ def appendices(book: Book) -> list[tuple[str, str, str]]:
     if book.editorial.events:
         found.append(("timeline", "Timeline", "timeline.html"))
     title = "Sources and their reliability" if any(s.profile for s in book.sources) else "Sources"
-    found.append(("sources", title, "sources.html"))
+    if book.sources or book.extract is None:  # a selection that quotes nothing lists none
+        found.append(("sources", title, "sources.html"))
     return found
 
 

@@ -45,6 +45,36 @@ WHOLE_BOOK = re.compile(r"counters?\(\s*pages\b|\brunning\(|\belement\(")
 Progress = Callable[[int, int, int], None]  # (parts laid out, parts, pages so far)
 
 
+Blocks = dict[int, tuple[str, str]]  # excerpt number -> (id to start a page with, the block's id)
+
+
+def drifted(document, blocks: Blocks) -> Blocks:
+    """The excerpts of ``blocks`` whose footnote landed on another page than the call.
+
+    Each call carries the anchor ``callN`` and each note ``fnN``; the
+    document's public ``Page.anchors`` tell where they landed.
+    """
+    page_of: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for name in page.anchors:
+            page_of.setdefault(name, number)
+    return {n: ids for n, ids in blocks.items() if page_of.get(f"call{n}") != page_of.get(f"fn{n}")}
+
+
+def add_breaks(found: Blocks, breaks: list[str]) -> None:
+    """Add to ``breaks`` (CSS selectors) what moves each drifted block to a fresh page.
+
+    The block starts a page (with the sub-heading before it, which must not stay
+    behind alone); a block that drifts although it starts a page already gets
+    the page to itself: WeasyPrint gives up a footnote when what follows
+    competes for room.
+    """
+    for anchor, own in found.values():
+        wanted = f"#{anchor}" if f"#{anchor}" not in breaks else f"#{own} + *"
+        if wanted not in breaks:
+            breaks.append(wanted)
+
+
 class Unsplittable(Exception):
     """The book cannot be laid out part by part; use one document."""
 
@@ -56,9 +86,9 @@ class Piece:
     children: list[Element]
     ids: frozenset[str]           # anchors defined here
     refs: tuple[str, ...]         # anchors linked to in other pieces
-    calls: dict[int, str]         # excerpt number -> block to start on a new page if it drifts
+    calls: Blocks                 # the excerpts called here, and what moves if one drifts
     size: int                     # characters of text, to estimate pages before layout
-    breaks: list[str] = field(default_factory=list)
+    breaks: list[str] = field(default_factory=list)  # CSS selectors that start a new page
     document: object = None
     offset: int = -1              # pages before this piece when it was laid out
     strings_in: dict = field(default_factory=dict)
@@ -67,11 +97,11 @@ class Piece:
     pages: list = field(default_factory=list)   # the pages kept for the book
 
 
-def split(html_root: Element, part_ids: list[str], block_of: dict[int, str],
+def split(html_root: Element, part_ids: list[str], block_of: Blocks,
           style_text: str) -> list[Piece] | None:
     """Cut the parsed book into the front matter and one piece per part, or None.
 
-    ``block_of`` maps each excerpt number to the id of the block that carries it.
+    ``block_of`` maps each excerpt number to what moves if its footnote drifts.
     """
     if WHOLE_BOOK.search(style_text):
         return None
@@ -175,13 +205,12 @@ class BookLayout:
     def _lay_out(self, index: int, piece: Piece, offset: int, strings: dict) -> None:
         for attempt in range(MAX_RELAYOUTS + 1):
             document, used, strings_out = self._render(index, piece, offset, strings)
-            drifted = self._drifted(piece, document)
-            if not drifted or attempt == MAX_RELAYOUTS:
+            found = drifted(document, piece.calls) if piece.calls else {}
+            if not found or attempt == MAX_RELAYOUTS:
                 break
-            # Start each block whose footnote drifted on a fresh page, and lay out again.
-            piece.breaks += [b for b in drifted.values() if b not in piece.breaks]
-            log.info("laying out again: footnotes %s drifted from their page", sorted(drifted))
-        for number in drifted:
+            add_breaks(found, piece.breaks)  # and lay out again
+            log.info("laying out again: footnotes %s drifted from their page", sorted(found))
+        for number in found:
             log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
                         self.where, number)
         piece.document, piece.used, piece.strings_out = document, used, strings_out
@@ -211,7 +240,7 @@ class BookLayout:
             body.append(stub)
             rules.append(f"@page {STUB_PAGE}{k} {{ counter-reset: page {number} }}")
         if piece.breaks:
-            rules.append(", ".join(f"#{b}" for b in piece.breaks) + " { break-before: page }")
+            rules.append(", ".join(piece.breaks) + " { break-before: page }")
         extra = [wp.CSS(string="\n".join(rules), font_config=self.fonts)] if rules else []
         document, context = _render(self.make_html(root), [*self.stylesheets, *extra],
                                     self.fonts, strings if index > 0 else {})
@@ -234,16 +263,6 @@ class BookLayout:
                 strings_out[name] = by_page[max(filled)][-1]
         piece.pages = pages
         return document, used, strings_out
-
-    def _drifted(self, piece: Piece, document) -> dict[int, str]:
-        if not piece.calls:
-            return {}
-        page_of: dict[str, int] = {}
-        for number, page in enumerate(document.pages):
-            for name in page.anchors:
-                page_of.setdefault(name, number)
-        return {n: block for n, block in piece.calls.items()
-                if page_of.get(f"call{n}") != page_of.get(f"fn{n}")}
 
     # ---- the result ----------------------------------------------------------------
 

@@ -20,13 +20,12 @@ from xml.sax.saxutils import escape
 
 from ..errors import BookError, Location
 from ..files import ProjectFiles, Stylesheet
-from ..model import Book, Compare, excerpts_of
+from ..model import Book, Compare, Heading, excerpts_of
 from . import layout
 from .html import PACKAGE_DIR, RenderedBook
 from .templates import render
 
 
-MAX_RELAYOUTS = 3
 log = logging.getLogger("bookmaker")
 progress_log = logging.getLogger("bookmaker.progress")
 
@@ -84,34 +83,24 @@ def make_fetcher(files: ProjectFiles, refused: list[tuple[str, str]],
     return SandboxFetcher()
 
 
-def blocks_of(book: Book) -> dict[int, str]:
-    """Each excerpt's number mapped to the id of the block to move if its footnote
-    drifts: its figure, or its compare group."""
+def blocks_of(book: Book) -> layout.Blocks:
+    """Each excerpt's number mapped to what starts a new page if its footnote
+    drifts (its figure or compare group, or the sub-heading right before it,
+    which must not stay behind alone) and the id of the block itself.
+
+    WeasyPrint 70 sometimes defers a footnote to the next page although it
+    fits (after backtracking for a page break, or inside flex items).
+    """
     found = {}
     for chapter in book.chapters:
+        previous = None
         for block in chapter.blocks:
             group = excerpts_of(block)
             for excerpt in group:
-                found[excerpt.number] = (f"cmp{group[0].number}" if isinstance(block, Compare)
-                                         else f"x{excerpt.number}")
+                own = f"cmp{group[0].number}" if isinstance(block, Compare) else f"x{excerpt.number}"
+                found[excerpt.number] = (previous.id if isinstance(previous, Heading) else own, own)
+            previous = block
     return found
-
-
-def drifted_footnotes(document, book: Book) -> dict[int, str]:
-    """Excerpts whose footnote WeasyPrint put on another page than the call.
-
-    WeasyPrint 70 sometimes defers a footnote to the next page although it
-    fits (after backtracking for a page break, or inside flex items).  Each
-    call carries the anchor ``callN`` and each note ``fnN``; the document's
-    public ``Page.anchors`` tell where they landed.  Returns the excerpt number
-    mapped to the id of the block to move (see :func:`blocks_of`).
-    """
-    page_of: dict[str, int] = {}
-    for index, page in enumerate(document.pages):
-        for name in page.anchors:
-            page_of.setdefault(name, index)
-    return {n: block for n, block in blocks_of(book).items()
-            if page_of.get(f"call{n}") != page_of.get(f"fn{n}")}
 
 
 FONTS_CONF = """<?xml version="1.0"?>
@@ -197,7 +186,10 @@ def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style
     book = rendered.book
     base_url = Path(book.project).as_uri() + "/"
     root = layout.parse(html)
-    pieces = layout.split(root, [p.id for p in rendered.parts("pdf")], blocks_of(book), style_text)
+    # A selection's title block shares its first page with the first chapter, and a
+    # handout is short: laid out in one piece.
+    pieces = None if book.extract is not None else layout.split(
+        root, [p.id for p in rendered.parts("pdf")], blocks_of(book), style_text)
     if pieces is not None:
         with terminal_progress(len(pieces)) as progress:
             book_layout = layout.BookLayout(
@@ -242,19 +234,19 @@ def _single_document(html: str, book: Book, css: list, fonts, fetcher):
     source = weasyprint.HTML(string=html, base_url=Path(book.project).as_uri() + "/",
                              url_fetcher=fetcher)
     document = source.render(stylesheets=css, font_config=fonts)
-    breaks: list[str] = []
-    drifted = drifted_footnotes(document, book)
-    for _ in range(MAX_RELAYOUTS):
-        if not drifted:
+    blocks = blocks_of(book)
+    breaks: list[str] = []  # CSS selectors of the elements that start a new page
+    found = layout.drifted(document, blocks)
+    for _ in range(layout.MAX_RELAYOUTS):
+        if not found:
             break
-        # Start each block whose footnote drifted on a fresh page, and lay out again.
-        breaks += [anchor for anchor in drifted.values() if anchor not in breaks]
-        log.info("laying out again: footnotes %s drifted from their page", sorted(drifted))
-        extra = weasyprint.CSS(string=", ".join(f"#{a}" for a in breaks) +
-                               " { break-before: page; }", font_config=fonts)
+        layout.add_breaks(found, breaks)  # and lay out again
+        log.info("laying out again: footnotes %s drifted from their page", sorted(found))
+        extra = weasyprint.CSS(string=", ".join(breaks) + " { break-before: page; }",
+                               font_config=fonts)
         document = source.render(stylesheets=[*css, extra], font_config=fonts)
-        drifted = drifted_footnotes(document, book)
-    for number in drifted:
+        found = layout.drifted(document, blocks)
+    for number in found:
         log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
                     book.project, number)
     return document
