@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata as metadata
 import json
 import logging
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -57,6 +57,7 @@ ENVIRONMENT = ("SOURCE_DATE_EPOCH",)
 # build before the cache is consulted.
 UNKEYED = frozenset({"project", "out", "formats", "force", "strict", "jobs"})
 PACKAGE_DIR = Path(__file__).resolve().parent
+DIST_INFO = re.compile(r"^(.+?)-(\d[^-]*?)\.(?:dist|egg)-info$")
 log = logging.getLogger("bookmaker")
 
 
@@ -141,24 +142,26 @@ def toolchain() -> str:
 
 
 def _libraries(root: str) -> dict[str, str | None]:
-    """Installed versions of ``root``'s dependencies and theirs (extras left out)."""
+    """The installed distributions and their versions, as the import path holds them.
+
+    Read from the names of the ``*.dist-info`` folders (``weasyprint-70.0.dist-info``)
+    rather than from each distribution's metadata, which costs a no-change
+    rebuild 50 ms: every installed library is keyed, those bookmaker runs on
+    among them, so upgrading any of them renders again.  ``root`` (bookmaker
+    itself) is keyed by its files already.
+    """
     seen: dict[str, str | None] = {}
-    todo = [root]
-    while todo:
-        name = todo.pop()
-        key = re.sub(r"[-_.]+", "-", name).lower()
-        if key in seen:
-            continue
+    for entry in sys.path:
         try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            seen[key] = None
+            names = os.listdir(entry or ".")
+        except OSError:  # a zip file, or a folder that is gone
             continue
-        seen[key] = dist.version
-        for req in dist.requires or []:
-            if "extra ==" not in req:
-                todo.append(re.match(r"[A-Za-z0-9._-]+", req).group(0))
-    return seen
+        for name in names:
+            match = DIST_INFO.match(name)
+            if match:
+                key = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+                seen.setdefault(key, match.group(2))
+    return dict(sorted(seen.items()))
 
 
 def keyed_options(options: Mapping[str, Any]) -> dict[str, Any]:
