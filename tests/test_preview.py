@@ -184,6 +184,21 @@ def test_pdf_on_demand_never_touches_the_output_folder(server, project):
     assert not (project / "dist").exists()
 
 
+def test_a_one_chapter_pdf_on_demand(server, project):
+    port, proc = server
+    status, kind, page = get(port, "/markup.html")
+    assert status == 200 and b'href="/_preview/pdf/markup.pdf"' in page
+    status, kind, body = get(port, "/_preview/pdf/markup.pdf")
+    assert status == 200 and kind == "application/pdf" and body.startswith(b"%PDF")
+    text = squash(" ".join(page.extract_text() for page in PdfReader(BytesIO(body)).pages))
+    assert "Markup stays text" in text and "An extract from The Harbour Treaty" in text
+    assert "The sources disagree on the year" not in text  # the other chapter is not in it
+    for path in ("/_preview/pdf/nosuchchapter.pdf", "/_preview/pdf/../book.pdf",
+                 "/_preview/pdf/claims-checked.pdf"):
+        assert get(port, path)[0] == 404, path
+    assert not (project / "dist").exists()
+
+
 # ---- in a real browser -------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -125,8 +125,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.events()
         if path == "/_preview/book.pdf":
             return self.pdf(head)
-        # A one-chapter PDF (/_preview/pdf/PART-ID.pdf, linked from each part's page) joins
-        # here once build() takes a chapter selection; until then there is no such link.
+        chapter = path[len("/_preview/pdf/"):-len(".pdf")] if path.startswith("/_preview/pdf/") \
+            and path.endswith(".pdf") else None
+        if chapter is not None and chapter in site.chapters:  # ids of this build's chapters only
+            return self.pdf(head, chapter)
         if path == "/_preview/book.css":
             return self.send(HTTPStatus.OK, site.css, "text/css; charset=utf-8", head)
         if path.startswith("/_preview/") and path[10:] in ASSET_TYPES:
@@ -179,12 +181,14 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, OSError):
             pass  # the page went away
 
-    def pdf(self, head: bool) -> None:
-        """The whole book as the PDF build makes it, built now into the preview's own folder."""
+    def pdf(self, head: bool, chapter: str | None = None) -> None:
+        """The whole book, or one chapter as a handout, as the PDF build makes it, built
+        now into the preview's own folder."""
         preview = self.server.preview
         with preview.pdf_lock:  # one PDF build at a time; the build cache makes repeats cheap
             try:
-                result = build(preview.project, formats=("pdf",), out=preview.scratch / "pdf")
+                result = build(preview.project, formats=("pdf",), out=preview.scratch / "pdf",
+                               chapters=chapter)
                 body = result.outputs["pdf"].read_bytes()
             except BuildFailed as exc:
                 return self.send(HTTPStatus.OK, error_page(exc.errors, preview.site.version),

@@ -42,6 +42,7 @@ class Site:
     errors: tuple[str, ...] = ()
     error_page: bytes = b""
     title: str = ""
+    chapters: frozenset[str] = frozenset()  # ids with a one-chapter PDF
 
     @property
     def broken(self) -> bool:
@@ -85,7 +86,7 @@ def build_site(project: Path, version: int) -> Site:
     finally:
         log.removeHandler(warnings)
     return Site(version, pages(book, parts, Markup(title_page), version, warnings.messages),
-                css.encode(), title=book.title)
+                css.encode(), title=book.title, chapters=frozenset(c.id for c in book.chapters))
 
 
 def pages(book: Book, parts: tuple[Part, ...], title_page: Markup, version: int,
