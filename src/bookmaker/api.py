@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from .cache import BuildCache, Inputs
-from .errors import BookError, BuildFailed, Errors, UsageError
+from .errors import BookError, BuildFailed, Errors, UsageError, WarningRecorder
 from .files import ProjectFiles, Stylesheet, max_bytes_from_env
 from .documents import check_options, layout, note_leftovers, output_name, plan, write
 from .fontcheck import check_coverage
@@ -45,20 +45,9 @@ class BuildResult:
         return [*self.outputs.values(), *(p for h in self.handouts.values() for p in h.values())]
 
 
-class _Recorder(logging.Handler):
-    """Remembers bookmaker's warnings, for --strict."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 @contextmanager
 def _strict(strict: bool) -> Iterator[None]:
-    recorder = _Recorder()
+    recorder = WarningRecorder()
     log.addHandler(recorder)
     try:
         yield

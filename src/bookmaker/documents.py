@@ -23,7 +23,7 @@ from typing import Sequence
 
 import jinja2
 
-from .errors import UsageError, did_you_mean, display_path
+from .errors import UsageError, WarningRecorder, did_you_mean, display_path
 from .files import ProjectFiles, Stylesheet
 from .model import Book
 from .outline import slugify
@@ -187,19 +187,10 @@ def _compile_templates(env: jinja2.Environment) -> None:
 def _render_in_worker(index: int) -> tuple[list[str], dict[str, Reads]]:
     """Render one document in a worker; its warnings and reads go back to the main process."""
     assert _RUN is not None
-    recorder = _Recorder()
+    recorder = WarningRecorder()
     log.handlers, log.propagate = [recorder], False  # this process's copy of the logger
     read = _render(_RUN, index)
     return recorder.messages, read
-
-
-class _Recorder(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
 
 
 def _render(run: _Run, index: int) -> dict[str, Reads]:

@@ -7,6 +7,7 @@ errors instead of raising the first one, so a user fixes a whole batch per run.
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,17 @@ class Errors:
     def check(self) -> None:
         if self.items:
             raise BuildFailed(self.items)
+
+
+class WarningRecorder(logging.Handler):
+    """Remembers bookmaker's warnings (for --strict, or to show them elsewhere)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

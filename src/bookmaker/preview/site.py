@@ -21,7 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..api import load
-from ..errors import BookError, BuildFailed, Location, UsageError
+from ..errors import BookError, BuildFailed, Location, UsageError, WarningRecorder
 from ..model import Book
 from ..render.html import Part, RenderedBook
 from ..render.templates import render
@@ -139,14 +139,13 @@ class ErrorLine:
     hint: str | None
 
 
-class _Warnings(logging.Handler):
+class _Warnings(WarningRecorder):
     """bookmaker's warnings while this thread builds the site, to show them in the page."""
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__()
         self.thread = threading.get_ident()
-        self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread == self.thread:
-            self.messages.append(record.getMessage())
+            super().emit(record)
