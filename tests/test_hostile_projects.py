@@ -293,7 +293,7 @@ def test_no_temporary_files_outside_the_output_folder(project, tmp_path):
     deadline = time.monotonic() + 120
     fonts = None
     while time.monotonic() < deadline and proc.poll() is None:
-        fonts = next(dist.glob(".work.*.bookmaker-tmp/font-faces/*"), None) if dist.exists() else None
+        fonts = next(dist.glob(".work.*.bookmaker-tmp/**/font-faces/*"), None) if dist.exists() else None
         if fonts:
             break
         time.sleep(0.01)
