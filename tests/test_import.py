@@ -61,7 +61,7 @@ def test_saved_page_main_text_metadata_and_original(project):
         assert clutter not in text, clutter
     # What the page does not say is null, with a warning naming the line to fill in.
     assert f"{path.name}:9: 'accessed' is null" in done.stderr
-    assert "wrote seeds/harbour-council-votes-to-keep.md" in done.stdout.replace(str(project) + "/", "")
+    assert "wrote seeds/harbour-council-votes-to-keep.md" in done.stdout.replace(shown(project) + "/", "")
     assert "outlet:    The Coastal Courier" in done.stdout
     assert api.check(project)
 
@@ -188,7 +188,7 @@ def test_pdf_without_a_text_layer_is_refused(project, tmp_path):
     before = snapshot(project)
     done = run("import", scan, "--project", project, "--outlet", "O")
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert f"{scan}: the PDF has no text layer" in done.stderr and "OCR" in done.stderr
+    assert f"{shown(scan)}: the PDF has no text layer" in done.stderr and "OCR" in done.stderr
     assert snapshot(project) == before
 
 
@@ -221,7 +221,7 @@ def test_damaged_unknown_and_empty_files_are_refused(project, tmp_path, name, da
     done = run("import", tmp_path / name, "--project", project, "--title", "T", "--outlet", "O",
                "--language", "en")
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
-    assert f"{tmp_path / name}: {message}" in done.stderr
+    assert f"{shown(tmp_path / name)}: {message}" in done.stderr
     assert snapshot(project) == before
 
 
@@ -326,8 +326,8 @@ def test_several_sources_at_once_and_nothing_when_one_fails(project, tmp_path):
     before = snapshot(project)
     done = run("import", ARTICLE, SAVED_PAGE, pdf, tmp_path / "missing.html", "--project", project)
     assert done.returncode == 1
-    assert f"{pdf}: the PDF does not say its outlet" in done.stderr
-    assert f"{tmp_path / 'missing.html'}: no such file" in done.stderr
+    assert f"{shown(pdf)}: the PDF does not say its outlet" in done.stderr
+    assert f"{shown(tmp_path / 'missing.html')}: no such file" in done.stderr
     assert "2 errors; nothing was written" in done.stderr and snapshot(project) == before
     done = run("import", ARTICLE, SAVED_PAGE, pdf, "--project", project, "--outlet", "Harbour Council")
     assert done.returncode == 0, done.stderr
@@ -372,7 +372,7 @@ def test_written_source_feeds_a_build(project, tmp_path):
 def test_error_without_location_names_the_source(project, tmp_path):
     with pytest.raises(BuildFailed) as exc:
         import_sources(project, [str(tmp_path / "nothing.pdf")])
-    assert [str(e) for e in exc.value.errors] == [f"{tmp_path / 'nothing.pdf'}: no such file"]
+    assert [str(e) for e in exc.value.errors] == [f"{shown(tmp_path / 'nothing.pdf')}: no such file"]
     with pytest.raises(BookError):
         raise exc.value.errors[0]
 
