@@ -125,13 +125,17 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
     fresh = () if force else tuple(f for f in formats if all(
         cache.fresh(f, n[f], loaded.styles[f]) for n in names))
     todo = [f for f in formats if f not in fresh]
+    with _strict(strict):  # an output left as it was repeats the warnings given while making it
+        for message in dict.fromkeys(m for f in fresh for n in names for m in cache.warnings(n[f])):
+            log.warning("%s", message)
     if todo:
         with OutputFolder(out_dir) as folder:
             with _strict(strict):  # a warning while rendering fails a strict build before commit
                 written = write(docs, todo, loaded.files, loaded.styles, lay, folder, jobs)
             for files_of_doc in written:  # the cache: these bytes, from these inputs
-                for fmt, (staged, final, read) in files_of_doc.items():
-                    cache.record(fmt, final, staged, loaded.styles[fmt], cache.reads(read))
+                for fmt, made in files_of_doc.items():
+                    cache.record(fmt, made.final, made.staged, loaded.styles[fmt],
+                                 cache.reads(made.reads), made.warnings)
             cache.stage(folder)  # the manifest is placed together with the outputs it describes
             folder.commit()
     # -- end of the cache's part --

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import jinja2
 
-from .errors import UsageError, WarningRecorder, did_you_mean, display_path
+from .errors import UsageError, WarningRecorder, did_you_mean, display_path, recording
 from .files import ProjectFiles, Stylesheet
 from .model import Book
 from .outline import slugify
@@ -130,12 +130,22 @@ _RUN: _Run | None = None  # set before worker processes are forked
 Reads = dict[str, str]  # a file the renderer read (absolute path) -> the SHA-256 of its bytes
 
 
+@dataclass(frozen=True)
+class Made:
+    """One output staged by :func:`write`: where it is, where it goes, what it was made from,
+    and the warnings given while making it (a cached copy repeats them)."""
+
+    staged: Path
+    final: Path
+    reads: Reads
+    warnings: tuple[str, ...]
+
+
 def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
           styles: dict[str, list[Stylesheet]], lay: Layout, folder: OutputFolder,
-          jobs: int | None = None) -> list[dict[str, tuple[Path, Path, Reads]]]:
+          jobs: int | None = None) -> list[dict[str, Made]]:
     """Render every document into files staged in ``folder``; returns, per document,
-    format -> (staged file, final path, the files read to make it).  ``jobs``
-    processes (default: one per core) share the handouts."""
+    format -> what was made.  ``jobs`` processes (default: one per core) share the handouts."""
     from .render.html import environment
 
     global _RUN
@@ -149,7 +159,7 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
     sheets = {**styles, "pdf": page_styles(styles["pdf"], lay.page)} if "pdf" in styles else styles
     run = _Run(docs, targets, files, environment(files), sheets, lay, folder.workdir)
     jobs = min(jobs or os.cpu_count() or 1, len(docs))
-    reads: list[dict[str, Reads]] = []
+    made: list[dict[str, tuple[Reads, list[str]]]] = []
     if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
         _compile_templates(run.env)  # once, here: the workers inherit them compiled
         _RUN = run
@@ -158,10 +168,10 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
                 futures = [pool.submit(_render_in_worker, i) for i in range(len(docs))]
                 try:
                     for future in futures:
-                        messages, read = future.result()
+                        messages, done = future.result()
                         for message in messages:
                             log.warning("%s", message)  # recorded here, for --strict
-                        reads.append(read)
+                        made.append(done)
                 except BaseException:
                     for future in futures:
                         future.cancel()
@@ -169,9 +179,14 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
         finally:
             _RUN = None
     else:
-        reads = [_render(run, i) for i in range(len(docs))]
-    return [{fmt: (tmp, final, read.get(fmt, {})) for fmt, (tmp, final) in staged.items()}
-            for staged, read in zip(targets, reads)]
+        made = [_render(run, i) for i in range(len(docs))]
+    return [{fmt: Made(tmp, final, *_reads_and_warnings(done.get(fmt)))
+             for fmt, (tmp, final) in staged.items()} for staged, done in zip(targets, made)]
+
+
+def _reads_and_warnings(done: tuple[Reads, list[str]] | None) -> tuple[Reads, tuple[str, ...]]:
+    read, warned = done or ({}, [])
+    return read, tuple(dict.fromkeys(warned))
 
 
 def _compile_templates(env: jinja2.Environment) -> None:
@@ -184,7 +199,7 @@ def _compile_templates(env: jinja2.Environment) -> None:
             pass
 
 
-def _render_in_worker(index: int) -> tuple[list[str], dict[str, Reads]]:
+def _render_in_worker(index: int) -> tuple[list[str], dict[str, tuple[Reads, list[str]]]]:
     """Render one document in a worker; its warnings and reads go back to the main process."""
     assert _RUN is not None
     recorder = WarningRecorder()
@@ -193,27 +208,30 @@ def _render_in_worker(index: int) -> tuple[list[str], dict[str, Reads]]:
     return recorder.messages, read
 
 
-def _render(run: _Run, index: int) -> dict[str, Reads]:
-    """Render one document in every format; returns what each format's renderer read."""
+def _render(run: _Run, index: int) -> dict[str, tuple[Reads, list[str]]]:
+    """Render one document in every format; returns, per format, what its renderer
+    read and the warnings it gave."""
     from .render.html import RenderedBook
 
     doc = run.docs[index]
     rendered = RenderedBook(doc.book, run.files, run.env)  # shared by the formats
     workdir = run.workdir / f"doc{index}"  # each document's own scratch space
     workdir.mkdir()
-    reads: dict[str, Reads] = {}
+    made: dict[str, tuple[Reads, list[str]]] = {}
     for fmt, (tmp, final) in run.targets[index].items():
-        reads[fmt] = read = {}
-        try:
-            if fmt == "pdf":
-                _write_pdf(rendered, tmp, run, workdir,
-                           lambda path, data: read.__setitem__(str(path), hashlib.sha256(data).hexdigest()))
-            else:
-                from .render.epub import write_epub
-                write_epub(rendered, tmp, run.styles[fmt], workdir)
-        except OSError as exc:  # the disk is full, the folder vanished, ...
-            raise cannot_write(final, exc.strerror or str(exc)) from None
-    return reads
+        read: Reads = {}
+        with recording(log) as warned:
+            made[fmt] = (read, warned)
+            try:
+                if fmt == "pdf":
+                    _write_pdf(rendered, tmp, run, workdir,
+                               lambda path, data: read.__setitem__(str(path), hashlib.sha256(data).hexdigest()))
+                else:
+                    from .render.epub import write_epub
+                    write_epub(rendered, tmp, run.styles[fmt], workdir)
+            except OSError as exc:  # the disk is full, the folder vanished, ...
+                raise cannot_write(final, exc.strerror or str(exc)) from None
+    return made
 
 
 def _write_pdf(rendered, tmp: Path, run: _Run, workdir: Path, record) -> None:

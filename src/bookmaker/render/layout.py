@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable, Mapping
 from xml.etree.ElementTree import Element
 
 log = logging.getLogger("bookmaker")
@@ -59,6 +59,13 @@ def drifted(document, blocks: Blocks) -> Blocks:
         for name in page.anchors:
             page_of.setdefault(name, number)
     return {n: ids for n, ids in blocks.items() if page_of.get(f"call{n}") != page_of.get(f"fn{n}")}
+
+
+def warn_drifted(numbers: Iterable[int], places: Mapping[int, str]) -> None:
+    """One warning per excerpt whose footnote stayed off its page, naming where it is written."""
+    for number in numbers:
+        log.warning("%s: the footnote of this excerpt (note %d) is not on the page of its "
+                    "excerpt (is the footnote longer than a page?)", places.get(number, "?"), number)
 
 
 def add_breaks(found: Blocks, breaks: list[str]) -> None:
@@ -95,6 +102,7 @@ class Piece:
     strings_out: dict = field(default_factory=dict)
     used: dict[str, int] = field(default_factory=dict)  # ref -> number its layout used
     pages: list = field(default_factory=list)   # the pages kept for the book
+    drifted: list[int] = field(default_factory=list)  # excerpts whose footnote stayed off its page
 
 
 def split(html_root: Element, part_ids: list[str], block_of: Blocks,
@@ -140,7 +148,8 @@ class BookLayout:
     """Lays out the pieces of one book with shared stylesheets and fonts."""
 
     def __init__(self, root: Element, pieces: list[Piece], make_html, stylesheets: list,
-                 fonts, progress: Progress | None = None, where: str = "") -> None:
+                 fonts, progress: Progress | None = None,
+                 places: Mapping[int, str] | None = None) -> None:
         import weasyprint
 
         self.weasyprint = weasyprint
@@ -150,7 +159,7 @@ class BookLayout:
         self.stylesheets = stylesheets
         self.fonts = fonts
         self.progress = progress
-        self.where = where  # named in warnings
+        self.places = places or {}  # excerpt number -> "FILE:LINE", named in warnings
         self.values: dict[str, int] = {}  # anchor -> page number, as last laid out
         self.layouts = 0
         self.rtl = root.get("dir") == "rtl"
@@ -174,9 +183,12 @@ class BookLayout:
                 if self.progress:
                     self.progress(index + 1, len(self.pieces), offset)
             if not changed:
-                return
-        log.warning("page numbers of the contents or cross-references did not settle "
-                    "after %d passes", MAX_PASSES)
+                break
+        else:
+            log.warning("page numbers of the contents or cross-references did not settle "
+                        "after %d passes", MAX_PASSES)
+        for piece in self.pieces:
+            warn_drifted(piece.drifted, self.places)
 
     def _record(self, piece: Piece, offset: int) -> None:
         seen = set()
@@ -210,9 +222,7 @@ class BookLayout:
                 break
             add_breaks(found, piece.breaks)  # and lay out again
             log.info("laying out again: footnotes %s drifted from their page", sorted(found))
-        for number in found:
-            log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
-                        self.where, number)
+        piece.drifted = sorted(found)  # warned about once the book has settled
         piece.document, piece.used, piece.strings_out = document, used, strings_out
         piece.offset, piece.strings_in = offset, dict(strings)
 

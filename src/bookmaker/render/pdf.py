@@ -194,7 +194,7 @@ def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style
         with terminal_progress(len(pieces)) as progress:
             book_layout = layout.BookLayout(
                 root, pieces, lambda tree: layout.html_from_tree(tree, base_url, fetcher), css,
-                fonts, progress=progress, where=book.project)
+                fonts, progress=progress, places=places(book))
             try:
                 book_layout.run()
                 return book_layout.joined()
@@ -246,7 +246,10 @@ def _single_document(html: str, book: Book, css: list, fonts, fetcher):
                                font_config=fonts)
         document = source.render(stylesheets=[*css, extra], font_config=fonts)
         found = layout.drifted(document, blocks)
-    for number in found:
-        log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
-                    book.project, number)
+    layout.warn_drifted(sorted(found), places(book))
     return document
+
+
+def places(book: Book) -> dict[int, str]:
+    """Where each excerpt is written, by its footnote number."""
+    return {e.number: str(e.loc) for chapter in book.chapters for e in chapter.excerpts()}
