@@ -6,7 +6,7 @@ import shutil
 import zipfile
 
 import pytest
-from helpers import BOOKS, pdf_pages
+from helpers import BOOKS, copy_project, pdf_pages
 
 from bookmaker.files import ProjectFiles
 from bookmaker import api, build, cache
@@ -17,8 +17,7 @@ STEM = "the-harbour-treaty"
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copytree(BOOKS / "small", tmp_path / "p", ignore=shutil.ignore_patterns("dist"))
-    return tmp_path / "p"
+    return copy_project(tmp_path / "p")
 
 
 def listing(folder):

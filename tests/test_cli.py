@@ -1,14 +1,13 @@
 """The command line as a user meets it: exit codes, messages, nothing lost."""
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
-from helpers import BOOKS, assert_valid_epub
+from helpers import assert_valid_epub, copy_project
 
 from bookmaker.cache import MANIFEST
 
@@ -22,9 +21,7 @@ def run(*args, cwd=None, env=None):
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copytree(BOOKS / "small", tmp_path / "book-project",
-                    ignore=shutil.ignore_patterns("dist"))
-    return tmp_path / "book-project"
+    return copy_project(tmp_path / "book-project")
 
 
 def digest(path):

@@ -1,13 +1,12 @@
 """The PDF laid out part by part and joined: one tagged document, right numbers, progress."""
 import os
 import pty
-import shutil
 import subprocess
 import sys
 
 import pypdf
 import pytest
-from helpers import BOOKS, pdf_pages
+from helpers import BOOKS, copy_project, pdf_pages
 
 from bookmaker import build
 from bookmaker.render import layout
@@ -60,8 +59,7 @@ def test_styles_needing_the_whole_book_keep_one_layout():
 
 
 def test_progress_on_a_terminal_only_and_not_with_quiet(tmp_path):
-    project = tmp_path / "p"
-    shutil.copytree(BOOKS / "small", project, ignore=shutil.ignore_patterns("dist"))
+    project = copy_project(tmp_path / "p")
 
     def on_terminal(*extra):
         main, child = pty.openpty()
