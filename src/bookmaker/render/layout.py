@@ -210,6 +210,9 @@ class BookLayout:
                 break
             add_breaks(found, piece.breaks)  # and lay out again
             log.info("laying out again: footnotes %s drifted from their page", sorted(found))
+        kept = {name for page in piece.pages for name in page.anchors}
+        if any(f"fn{n}" not in kept for n in found):
+            raise Unsplittable("a footnote was pushed past the last page of its part")
         for number in found:
             log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
                         self.where, number)
@@ -248,8 +251,11 @@ class BookLayout:
         start = 1 if index > 0 else 0
         end = len(document.pages) - len(stubs)
         pages = document.pages[start:end]
+        # A footnote deferred past the part's last page lands on a stub page: that is
+        # a drift (the part is laid out again), not a reason to give up the split.
+        notes = {f"fn{n}" for n in piece.calls}
         for page in (*document.pages[:start], *document.pages[end:]):
-            if any(name in piece.ids for name in page.anchors):
+            if any(name in piece.ids and name not in notes for name in page.anchors):
                 raise Unsplittable("a part does not start or end on a page of its own")
         if index > 0 and not pages:
             raise Unsplittable("an empty part")
