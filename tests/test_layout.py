@@ -103,3 +103,32 @@ def test_generated_book_keeps_footnotes_on_their_pages(tmp_path, chapters):
             shown = [i for i, p in enumerate(pages) if tail in " ".join(p.split())]
             note = [i for i, p in enumerate(pages) if f"{excerpt.number}. Author" in p]
             assert note and shown and note[0] in shown, excerpt.number
+
+
+def test_a_footnote_pushed_past_its_part_is_laid_out_again_not_given_up():
+    # A footnote that no longer fits on its part's last page went to the page after,
+    # a stub page of that part's layout, and the whole book fell back to one layout.
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    filler = "".join(f"<p>Line {i} of the part, long enough to be a line.</p>" for i in range(22))
+    note = "A note long enough to need several lines at the foot of the page. " * 6
+    html = ("<html lang='en'><head><title>T</title></head><body>"
+            "<section id='front'><p id='top'>front</p></section>"
+            f"<section id='a'>{filler}<p id='x1'>The quoted words"
+            f"<span id='call1'><span class='fn' id='fn1'>{note}</span></span>, "
+            "and <a href='#top'>a link back</a>.</p></section></body></html>")
+    css = ("@page { size: 100mm 120mm; margin: 10mm } section { break-before: page } "
+           "p { margin: 0; font-size: 8pt; line-height: 10pt; widows: 1; orphans: 1 } "
+           ".fn { float: footnote }")
+    fonts = FontConfiguration()
+    root = layout.parse(html)
+    pieces = layout.split(root, ["a"], {1: ("x1", "x1")}, css)
+    book = layout.BookLayout(root, pieces, lambda tree: layout.html_from_tree(
+        tree, "file:///", weasyprint.urls.URLFetcher()),
+        [weasyprint.CSS(string=css, font_config=fonts)], fonts)
+    book.run()  # raised Unsplittable before
+    pages = book.joined().pages
+    where = {name: i for i, page in enumerate(pages) for name in page.anchors}
+    assert where["call1"] == where["fn1"]
+    assert book.layouts > len(pieces)  # the part was laid out again

@@ -96,7 +96,7 @@ class Piece:
     calls: Blocks                 # the excerpts called here, and what moves if one drifts
     size: int                     # characters of text, to estimate pages before layout
     breaks: list[str] = field(default_factory=list)  # CSS selectors that start a new page
-    document: object = None
+    laid: bool = False            # laid out at least once
     offset: int = -1              # pages before this piece when it was laid out
     strings_in: dict = field(default_factory=dict)
     strings_out: dict = field(default_factory=dict)
@@ -162,6 +162,7 @@ class BookLayout:
         self.places = places or {}  # excerpt number -> "FILE:LINE", named in warnings
         self.values: dict[str, int] = {}  # anchor -> page number, as last laid out
         self.layouts = 0
+        self.metadata = None  # an empty copy of the front matter's document
         self.rtl = root.get("dir") == "rtl"
 
     # ---- the passes ----------------------------------------------------------------
@@ -172,7 +173,7 @@ class BookLayout:
             changed = False
             offset, strings = 0, {}
             for index, piece in enumerate(self.pieces):
-                if (piece.document is None or piece.offset != offset
+                if (not piece.laid or piece.offset != offset
                         or piece.strings_in != strings
                         or any(self.value(a, index, offset) != v for a, v in piece.used.items())):
                     self._lay_out(index, piece, offset, strings)
@@ -202,7 +203,7 @@ class BookLayout:
         """The page number of ``anchor``: as laid out, else an estimate from text size."""
         if anchor in self.values:
             return self.values[anchor]
-        laid = [p for p in self.pieces if p.document is not None]
+        laid = [p for p in self.pieces if p.laid]
         per_char = (sum(len(p.pages) for p in laid) / max(1, sum(p.size for p in laid))
                     if laid else 1 / 2500)
         pages = offset
@@ -222,8 +223,16 @@ class BookLayout:
                 break
             add_breaks(found, piece.breaks)  # and lay out again
             log.info("laying out again: footnotes %s drifted from their page", sorted(found))
+        kept = {name for page in piece.pages for name in page.anchors}
+        if any(f"fn{n}" not in kept for n in found):
+            raise Unsplittable("a footnote was pushed past the last page of its part")
         piece.drifted = sorted(found)  # warned about once the book has settled
-        piece.document, piece.used, piece.strings_out = document, used, strings_out
+        # Only the kept pages live on (and, for the front matter, the document's
+        # metadata): the rest of a layout (the parsed tree's wrapper, the prelude and
+        # stub pages, the layout context) is freed before the next part is laid out.
+        if index == 0:
+            self.metadata = document.copy([])
+        piece.laid, piece.used, piece.strings_out = True, used, strings_out
         piece.offset, piece.strings_in = offset, dict(strings)
 
     def _render(self, index: int, piece: Piece, offset: int, strings: dict):
@@ -258,8 +267,11 @@ class BookLayout:
         start = 1 if index > 0 else 0
         end = len(document.pages) - len(stubs)
         pages = document.pages[start:end]
+        # A footnote deferred past the part's last page lands on a stub page: that is
+        # a drift (the part is laid out again), not a reason to give up the split.
+        notes = {f"fn{n}" for n in piece.calls}
         for page in (*document.pages[:start], *document.pages[end:]):
-            if any(name in piece.ids for name in page.anchors):
+            if any(name in piece.ids and name not in notes for name in page.anchors):
                 raise Unsplittable("a part does not start or end on a page of its own")
         if index > 0 and not pages:
             raise Unsplittable("an empty part")
@@ -279,7 +291,7 @@ class BookLayout:
     def joined(self):
         """One document of every piece's pages, with the front matter's metadata."""
         pages = [page for piece in self.pieces for page in piece.pages]
-        return self.pieces[0].document.copy(pages)
+        return self.metadata.copy(pages)
 
 
 def html_from_tree(root: Element, base_url: str, fetcher):
