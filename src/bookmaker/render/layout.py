@@ -31,8 +31,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from xml.etree.ElementTree import Element
+
+if TYPE_CHECKING:
+    from ..errors import Location
 
 log = logging.getLogger("bookmaker")
 
@@ -61,7 +64,7 @@ def drifted(document, blocks: Blocks) -> Blocks:
     return {n: ids for n, ids in blocks.items() if page_of.get(f"call{n}") != page_of.get(f"fn{n}")}
 
 
-def warn_drifted(numbers: Iterable[int], places: Mapping[int, str]) -> None:
+def warn_drifted(numbers: Iterable[int], places: Mapping[int, Location]) -> None:
     """One warning per excerpt whose footnote stayed off its page, naming where it is written."""
     for number in numbers:
         log.warning("%s: the footnote of this excerpt (note %d) is not on the page of its "
@@ -149,7 +152,7 @@ class BookLayout:
 
     def __init__(self, root: Element, pieces: list[Piece], make_html, stylesheets: list,
                  fonts, progress: Progress | None = None,
-                 places: Mapping[int, str] | None = None) -> None:
+                 places: Mapping[int, Location] | None = None) -> None:
         import weasyprint
 
         self.weasyprint = weasyprint
@@ -159,7 +162,7 @@ class BookLayout:
         self.stylesheets = stylesheets
         self.fonts = fonts
         self.progress = progress
-        self.places = places or {}  # excerpt number -> "FILE:LINE", named in warnings
+        self.places = places or {}  # excerpt number -> where it is written, named in warnings
         self.values: dict[str, int] = {}  # anchor -> page number, as last laid out
         self.layouts = 0
         self.metadata = None  # an empty copy of the front matter's document
@@ -261,8 +264,12 @@ class BookLayout:
         if piece.breaks:
             rules.append(", ".join(piece.breaks) + " { break-before: page }")
         extra = [wp.CSS(string="\n".join(rules), font_config=self.fonts)] if rules else []
-        document, context = _render(self.make_html(root), [*self.stylesheets, *extra],
-                                    self.fonts, strings if index > 0 else {})
+        sheets = [*self.stylesheets, *extra]
+        where = self.places.get(min(piece.calls)) if piece.calls else None
+        document, context = guarded(
+            lambda more: _render(self.make_html(root), [*sheets, *more], self.fonts,
+                                 strings if index > 0 else {}),
+            lambda: wp.CSS(string=FOOTNOTE_FALLBACK, font_config=self.fonts), where)
         self.layouts += 1
         start = 1 if index > 0 else 0
         end = len(document.pages) - len(stubs)
@@ -292,6 +299,35 @@ class BookLayout:
         """One document of every piece's pages, with the front matter's metadata."""
         pages = [page for piece in self.pieces for page in piece.pages]
         return self.metadata.copy(pages)
+
+
+# WeasyPrint 70 can fail inside its own layout (an AttributeError in a flex item's
+# baseline) when a line cannot be placed with its footnote, as footnote-policy:
+# line asks; laid out again with the footnote free to move, the part comes out.
+FOOTNOTE_FALLBACK = "span.footnote { footnote-policy: auto }"
+
+
+def guarded(render: Callable[[list], Any], fallback: Callable[[], Any], where: Location | None):
+    """``render([])``; if WeasyPrint fails inside, ``render([fallback()])``; if that fails
+    too, a BookError naming where the part begins, rather than a traceback."""
+    from ..errors import BookError
+
+    try:
+        return render([])
+    except (BookError, MemoryError, RecursionError):
+        raise
+    except Exception:  # noqa: BLE001 - an error inside WeasyPrint's layout
+        log.info("WeasyPrint failed laying out a part; laying it out again without "
+                 "footnote-policy: line")
+    try:
+        return render([fallback()])
+    except (BookError, MemoryError, RecursionError):
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise BookError(f"WeasyPrint could not lay out the part that starts here "
+                        f"({type(exc).__name__}: {exc})", where,
+                        hint="run with --debug for WeasyPrint's traceback; "
+                             "a very long footnote or a style of the project may be the cause") from exc
 
 
 def html_from_tree(root: Element, base_url: str, fetcher):
