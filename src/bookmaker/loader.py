@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
+from . import references
 from .editorial import load_editorial
 from .errors import Errors, Location, UsageError, did_you_mean
 from .files import ProjectFiles, max_bytes_from_env
+from .markup import typographic
 from .match import clip, closest_passage, find_all, paragraphs
 from .model import (ANSWERING_KINDS, Block, Book, Chapter, Compare, CompareSpec, Editorial,
                     ChapterSpec, Excerpt, ExcerptSpec, Heading, HeadingSpec, Note, Outline,
@@ -40,14 +43,17 @@ def load_book(project: Path | str, files: ProjectFiles | None = None) -> Book:
         raise AssertionError("unreachable: parse_outline returned None without an error")
     sources = load_sources(project / "seeds", files, errors)
     editorial = load_editorial(project / "book", files, sources, errors)
-    resolver = Resolver(sources, errors)
+    resolver = Resolver(sources, errors, outline.language)
     chapters = tuple(resolver.chapter(spec) for spec in outline.chapters)
     check_answers(chapters, editorial, sources, errors)
+    references.check(chapters, editorial, errors)
     errors.check()
     for source in sources.values():
         if source.id not in resolver.quoted:
             log.warning("%s: source '%s' is never quoted", Location(source.path, 1), source.id)
-    return Book(project=str(project), title=outline.title, subtitle=outline.subtitle,
+    # The editors' titles in the typography of the book's language (the sources' stay as published).
+    return Book(project=str(project), title=typographic(outline.title, outline.language),
+                subtitle=outline.subtitle and typographic(outline.subtitle, outline.language),
                 editors=outline.editors, language=outline.language,
                 date=book_date(outline, sources), chapters=chapters,
                 sources=tuple(sources[s] for s in resolver.order) +
@@ -58,9 +64,11 @@ def load_book(project: Path | str, files: ProjectFiles | None = None) -> Book:
 class Resolver:
     """Turns block specs into blocks, numbering footnotes in reading order."""
 
-    def __init__(self, sources: dict[str, Source], errors: Errors) -> None:
+    def __init__(self, sources: dict[str, Source], errors: Errors, language: str = "en") -> None:
         self.sources = sources
         self.errors = errors
+        self.language = language
+        self.notes = 0  # notes numbered in reading order, for their anchors
         self.number = 0
         self.quoted: set[str] = set()
         self.order: list[str] = []  # sources in order of first quotation
@@ -74,10 +82,14 @@ class Resolver:
                 parts = [x for x in map(self.excerpt, b.excerpts) if x]
                 blocks.append(Compare(tuple(parts)))
             elif isinstance(b, HeadingSpec):
-                blocks.append(Heading(b.title, f"{spec.id}-{slugify(b.title) or 'section'}", b.loc))
-            else:  # Note and Text come from the outline as they are
+                blocks.append(Heading(typographic(b.title, self.language),
+                                      f"{spec.id}-{slugify(b.title) or 'section'}", b.loc))
+            elif isinstance(b, Note):
+                self.notes += 1
+                blocks.append(replace(b, number=self.notes))
+            else:  # Text comes from the outline as it is
                 blocks.append(b)
-        return Chapter(spec.id, spec.title, tuple(blocks), spec.loc)
+        return Chapter(spec.id, typographic(spec.title, self.language), tuple(blocks), spec.loc)
 
     def excerpt(self, spec: ExcerptSpec) -> Excerpt | None:
         source = self.sources.get(spec.source)

@@ -176,6 +176,7 @@ class Note:
     markdown: str
     claims: tuple[str, ...]
     loc: Location
+    number: int = 0  # in reading order over the book: the note's anchor is ``noteN``
 
 
 @dataclass(frozen=True)

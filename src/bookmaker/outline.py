@@ -27,7 +27,7 @@ NOTE_KEYS = ("note", "kind", "claims")
 # Ids the generated parts use; a chapter taking one would break links.
 RESERVED_IDS = ("title-page", "contents", "claims-checked", "timeline", "sources", "titlepage",
                 "nav", "toc", "slips")
-GENERATED_ID = re.compile(r"^((x|fn|fnref|call|cmp)\d+|(src|claim|slip)-.*)$")
+GENERATED_ID = re.compile(r"^((x|fn|fnref|call|cmp|note)\d+|(src|claim|slip)-.*)$")
 
 
 def parse_outline(path: Path, files: ProjectFiles, errors: Errors) -> Outline | None:

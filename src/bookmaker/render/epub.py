@@ -79,7 +79,7 @@ def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Styleshee
     out.add_item(title)
     chapters = []
     for part in parts:
-        item = epub.EpubHtml(title=part.title, file_name=files[part.id], lang=book.language)
+        item = epub.EpubHtml(title=part.label, file_name=files[part.id], lang=book.language)
         item.content = document(part.title, section(part, link(part.body, files[part.id], owner)))
         item.add_item(css)
         out.add_item(item)

@@ -13,22 +13,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
-from markdown_it.token import Token
+from markupsafe import Markup
 
 from .. import __version__
-from ..chars import FORBIDDEN
 from ..files import ProjectFiles
+from ..markup import MARKDOWN_NESTING, markdown, typographic  # noqa: F401 (MARKDOWN_NESTING for the tests)
 from ..model import Book, Compare, Excerpt, Heading, Note, Source, Text
+from . import citations
+from .citations import join_names
 from .templates import BookLoader, BookSandbox, render
-from .xref import confine
+from ..references import answers, chapter_numbers, targets
+from .xref import confine, fill
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 NOTE_LABELS = {"context": "Context", "bias": "Bias", "reliability": "Reliability",
                "correction": "Correction"}
+# A sign for each kind, so that the kinds are told apart at a glance, in print and on e-readers.
+NOTE_ICONS = {"context": "i", "bias": "\u25c6", "reliability": "?", "correction": "!"}
 # Names for the language tags a reader is likely to meet; others are shown as tags.
 LANGUAGES = {"en": "English", "ru": "Russian", "uk": "Ukrainian", "be": "Belarusian",
              "de": "German", "fr": "French", "pl": "Polish", "cs": "Czech", "es": "Spanish",
@@ -51,6 +54,12 @@ class Part:
     title: str
     kind: str   # "chapter" or "appendix"
     body: str   # XHTML fragment, starting with its <h1>
+    number: int | None = None  # a chapter's number in the full book
+
+    @property
+    def label(self) -> str:
+        """The title as the contents and running heads give it: "3. The Soviet note"."""
+        return f"{self.number}. {self.title}" if self.number else self.title
 
 
 class RenderedBook:
@@ -71,79 +80,36 @@ class RenderedBook:
         self.env = env or environment(files)
         self._appendices: tuple[Part, ...] | None = None
         self._parts: dict[str, tuple[Part, ...]] = {}
+        self._numbers: dict[str, int] | None = None
+        self._answers: dict = {}
 
     def parts(self, target: str) -> tuple[Part, ...]:
         if target not in self._parts:
             chapters = tuple(self._chapter(ch, target) for ch in self.book.chapters)
             if self._appendices is None:
                 self._appendices = tuple(self._appendix(*a) for a in appendices(self.book))
-            # A selection's links to parts it does not hold name the full book instead.
-            self._parts[target] = confine(chapters + self._appendices, self.book)
+            # Empty links get their words; a selection's links to parts it does not
+            # hold name the full book instead.
+            self._parts[target] = confine(fill(chapters + self._appendices, targets(self.book)),
+                                          self.book)
         return self._parts[target]
 
     def _context(self, **extra) -> dict:
-        named = self.book.sources + (self.book.extract.other_sources if self.book.extract else ())
-        return {"book": self.book, "sources": {s.id: s for s in named}, **extra}
+        book = self.book
+        named = book.sources + (book.extract.other_sources if book.extract else ())
+        if self._numbers is None:
+            self._numbers, self._answers = chapter_numbers(book), answers(book)
+        return {"book": book, "sources": {s.id: s for s in named},
+                "claim_ids": {c.id for c in book.editorial.claims},
+                "numbers": self._numbers, "answers": self._answers, **extra}
 
     def _chapter(self, chapter, target: str) -> Part:
         body = render(self.env, "chapter.html", **self._context(chapter=chapter, target=target))
-        return Part(chapter.id, chapter.title, "chapter", body)
+        return Part(chapter.id, chapter.title, "chapter", body, self._numbers.get(chapter.id))
 
     def _appendix(self, part_id: str, title: str, template: str) -> Part:
-        body = render(self.env, template, **self._context(
-            part_id=part_id, title=title, target="any",
-            claim_ids={c.id for c in self.book.editorial.claims}))
+        body = render(self.env, template, **self._context(part_id=part_id, title=title, target="any"))
         return Part(part_id, title, "appendix", body)
-
-
-# Levels of nesting a note's Markdown may build, blocks and inline markup each:
-# 600 nested '*' made 300 nested <strong>, and WeasyPrint died of RecursionError.
-MARKDOWN_NESTING = 20
-
-
-def markdown() -> MarkdownIt:
-    """Markdown for editors' notes: inline formatting and links, nothing else.
-
-    Raw HTML is escaped (``html`` off), images are disabled, and links may only
-    point at the web or inside the book, so a note cannot pull in local files.
-    Nesting is bounded, and characters no book can hold that a character
-    reference such as ``&#12;`` writes become U+FFFD, as CommonMark makes of
-    ``&#0;``.
-    """
-    md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": True, "typographer": False,
-                                   "maxNesting": MARKDOWN_NESTING})
-    md.disable(["image", "html_inline", "html_block"])
-    md.validateLink = lambda url: url.lower().startswith(("http://", "https://", "mailto:", "#"))
-
-    def clean(token: Token) -> None:
-        token.content = FORBIDDEN.sub("\ufffd", token.content)
-        token.attrs = {k: FORBIDDEN.sub("\ufffd", v) if isinstance(v, str) else v
-                       for k, v in token.attrs.items()}
-
-    def bound(state: StateCore) -> None:
-        # maxNesting bounds the block parser and the inline rules' recursion, but
-        # emphasis is paired after parsing, at any depth: past the bound, the
-        # delimiters stay the characters they were ('*', '**') and links plain text.
-        for token in state.tokens:
-            clean(token)
-            depth, flat = 0, []  # for each open element, whether it became text
-            for child in token.children or ():
-                clean(child)
-                if child.nesting == 1:
-                    flatten = depth >= MARKDOWN_NESTING
-                    flat.append(flatten)
-                elif child.nesting == -1:
-                    flatten = flat.pop() if flat else True
-                else:
-                    continue
-                if not flatten:
-                    depth += child.nesting
-                    continue
-                child.content = child.markup if child.type.startswith(("em_", "strong_")) else ""
-                child.type, child.tag, child.nesting, child.attrs = "text", "", 0, {}
-
-    md.core.ruler.push("bound_nesting", bound)
-    return md
 
 
 def environment(files: ProjectFiles) -> jinja2.Environment:
@@ -151,20 +117,32 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
     in the sandbox of :mod:`.templates`."""
     env = BookSandbox(loader=BookLoader(files), autoescape=True, trim_blocks=True,
                       lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    md = markdown()
-    env.filters["md"] = lambda text: jinja2.utils.markupsafe.Markup(md.render(text or "").strip())
-    env.filters["mdinline"] = lambda text: jinja2.utils.markupsafe.Markup(
-        md.renderInline(" ".join((text or "").split())))
+    # Editors' Markdown and plain text, set in the typography of the book's language.
+    env.filters["md"] = jinja2.pass_context(
+        lambda ctx, text: Markup(markdown(_language(ctx)).render(text or "").strip()))
+    env.filters["mdinline"] = jinja2.pass_context(
+        lambda ctx, text: Markup(markdown(_language(ctx)).renderInline(" ".join((text or "").split()))))
+    env.filters["typo"] = jinja2.pass_context(lambda ctx, text: typographic(text or "", _language(ctx)))
     env.filters["date"] = human_date
+    env.filters["stop"] = lambda text: citations.entry([text])  # a full stop, unless it ends in one
     env.filters["language"] = lambda tag: LANGUAGES.get(tag.split("-")[0].lower(), tag)
     env.filters["direction"] = direction
-    env.globals.update(note_labels=NOTE_LABELS, verdict_labels=VERDICT_LABELS,
-                       names=join_names, split_last=split_last, short_name=short_name, version=__version__,
+    language_name = env.filters["language"]
+    env.globals.update(note_labels=NOTE_LABELS, note_icons=NOTE_ICONS, verdict_labels=VERDICT_LABELS,
+                       names=join_names, split_last=split_last, short_name=citations.name,
+                       caption=citations.caption, short_form=citations.short_form,
+                       cite_full=lambda s: citations.attribution(s, language_name, human_date),
+                       version=__version__,
                        is_excerpt=lambda b: isinstance(b, Excerpt),
                        is_note=lambda b: isinstance(b, Note), is_text=lambda b: isinstance(b, Text),
                        is_heading=lambda b: isinstance(b, Heading),
                        is_compare=lambda b: isinstance(b, Compare))
     return env
+
+
+def _language(ctx) -> str:
+    book = ctx.get("book")
+    return getattr(book, "language", None) or "en"
 
 
 def appendices(book: Book) -> list[tuple[str, str, str]]:
@@ -203,15 +181,6 @@ def split_last(paragraph: str) -> tuple[str, str]:
     return (head + " " if head else "", tail)
 
 
-def join_names(names: tuple[str, ...] | list[str]) -> str:
-    names = list(names)
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def short_name(source: Source) -> str:
-    """A caption for an excerpt: the authors' surnames, or 'No byline'."""
-    if source.authors:
-        return join_names([a.split()[-1] for a in source.authors])
-    return "No byline"
+    """A source as a name stands in a caption or a list (see :mod:`.citations`)."""
+    return citations.name(source)

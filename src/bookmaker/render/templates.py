@@ -33,10 +33,12 @@ from ..files import ProjectFiles
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.html$")
-MODEL_MODULES = ("bookmaker.model", "bookmaker.errors", "bookmaker.render.html")
+MODEL_MODULES = ("bookmaker.model", "bookmaker.errors", "bookmaker.render.html",
+                 "bookmaker.references")
 # Methods of the model a template may call: they compute from data, read nothing.
 MODEL_METHODS = {"Book": {"source", "chapters_quoting"}, "Chapter": {"excerpts"},
-                 "Claim": {"flagged"}, "Location": {"name"}}
+                 "Claim": {"flagged"}, "Location": {"name"},
+                 "Part": {"label"}}
 STR_METHODS = frozenset({
     "capitalize", "casefold", "center", "count", "endswith", "find", "isalnum", "isalpha",
     "isdigit", "islower", "isspace", "istitle", "isupper", "join", "ljust", "lower", "lstrip",
