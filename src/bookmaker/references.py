@@ -2,7 +2,7 @@
 
 A note or text block may write ``[](#c7)`` or ``[](#warsaw-pact)``: an empty
 link to a claim, a slip, a chapter or a section of one.  bookmaker writes the
-words ("c7", "chapter 4", "“Who applied?”, chapter 3") and, in the PDF, the
+words ("c7", "chapter 4", "“Who applied?” in chapter 3") and, in the PDF, the
 page (``render/xref.py`` fills the links, ``print.css`` adds the page).  The
 ids are checked with the rest of the project: an unknown one is an error
 naming the outline's line.  The notes that list claims answer them; the
@@ -52,7 +52,7 @@ def _chapter_targets(chapters, numbers: dict[str, int], language: str) -> dict[s
         for block in chapter.blocks:
             if isinstance(block, Heading):
                 title = typographic(block.title, language)
-                found[block.id] = Target(block.id, f"\u201c{title}\u201d, chapter {n}")
+                found[block.id] = Target(block.id, f"\u201c{title}\u201d in chapter {n}")
     return found
 
 

@@ -65,12 +65,17 @@ def short_form(source: Source, sources: Iterable[Source] = ()) -> str:
     sources of the book would share it, the short title tells them apart."""
     def plain(s: Source) -> str:
         year = s.published[:4] if s.published else "n.d."
-        return f"{name(s)} {year}" if s.authors else f"{name(s)}, {year}"
+        return f"{name(s)} {year}" if s.authors else joined(name(s), year)
 
     own = plain(source)
     if source.authors and any(s.id != source.id and plain(s) == own for s in sources):
         return f"{name(source)}, \u201c{short_title(source)}\u201d, {own.rsplit(' ', 1)[1]}"
     return own
+
+
+def joined(first: str, then: str) -> str:
+    """``first, then``, without the comma after a ``?``, ``!`` or ``.``."""
+    return f"{first} {then}" if TERMINAL.search(first) else f"{first}, {then}"
 
 
 def url(address: str) -> Markup:

@@ -136,7 +136,7 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
                        is_excerpt=lambda b: isinstance(b, Excerpt),
                        is_note=lambda b: isinstance(b, Note), is_text=lambda b: isinstance(b, Text),
                        is_heading=lambda b: isinstance(b, Heading),
-                       is_compare=lambda b: isinstance(b, Compare))
+                       is_compare=lambda b: isinstance(b, Compare), compare_layout=compare_layout)
     return env
 
 
@@ -156,6 +156,20 @@ def appendices(book: Book) -> list[tuple[str, str, str]]:
     if book.sources or book.extract is None:  # a selection that quotes nothing lists none
         found.append(("sources", title, "sources.html"))
     return found
+
+
+# The longest excerpt two columns may hold: about a third of an A5 page at
+# half the measure.  Longer ones would leave the rest of a page empty when the
+# group, which cannot break across pages side by side, moves to the next.
+COLUMN_CHARS = 600
+
+
+def compare_layout(block: Compare) -> str:
+    """'columns' for two short excerpts side by side, else 'stacked'."""
+    if len(block.excerpts) == 2 and all(
+            sum(len(p) for p in x.paragraphs) <= COLUMN_CHARS for x in block.excerpts):
+        return "columns"
+    return "stacked"
 
 
 def direction(tag: str) -> str:
