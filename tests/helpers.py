@@ -83,7 +83,9 @@ def pdf_pages(path: Path) -> list[str]:
     pages = []
     for page in PdfReader(str(path)).pages:
         text = page.extract_text() or ""
-        text = re.sub(r"(\w)[-\u00ad\u2010]\s*\n\s*(\w)", r"\1\2", text)
+        # A word hyphenated over a line end goes on with a letter; a hyphen at the
+        # foot of a page is followed by the page number, which stays a word of its own.
+        text = re.sub(r"(\w)[-\u00ad\u2010]\s*\n\s*([^\W\d_])", r"\1\2", text)
         text = re.sub(r"(\d)\u2013\s*\n\s*(\d)", "\\1\u2013\\2", text)  # 1955–/1983, a range over a line end
         pages.append(squash(text))
     return pages

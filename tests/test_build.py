@@ -130,3 +130,23 @@ def test_shipped_book_uses_all_five_sources(shipped_book):
     result, _ = shipped_book
     quoted = {e.source for c in result.book.chapters for e in c.excerpts()}
     assert quoted == {s.id for s in result.book.sources} and len(quoted) == 5
+
+
+def test_shipped_book_is_a_handout_of_30_to_50_pages_with_no_stub_chapters(shipped_book):
+    """Issue 14: the reader a teacher hands out keeps between 30 and 50 A5 pages,
+    and every chapter that quotes the sources runs to more than a page."""
+    from pypdf import PdfReader
+
+    result, _ = shipped_book
+    reader = PdfReader(str(result.outputs["pdf"]))
+    assert 30 <= len(reader.pages) <= 50, len(reader.pages)
+    top = [item for item in reader.outline if not isinstance(item, list)]
+    starts = {item.title: reader.get_destination_page_number(item) for item in top}
+    order = sorted(starts.values()) + [len(reader.pages)]
+    length = {title: order[order.index(page) + 1] - page for title, page in starts.items()}
+    quoting = [c.title for c in result.book.chapters if c.excerpts()]
+    assert len(quoting) >= 7
+    for title in quoting:
+        # The outline entry may carry the chapter's number ("2. The alliance ...").
+        [entry] = [t for t in length if t == title or t.endswith(" " + title)]
+        assert length[entry] >= 2, (title, length[entry])

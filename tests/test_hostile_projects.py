@@ -275,6 +275,7 @@ def test_only_bundled_fonts_are_used_and_missing_glyphs_are_reported(project):
            "U+1F99C PARROT)" in done.stderr, done.stderr
     fonts = pdf_font_names(project / "dist" / "a-borrowed-project.pdf")
     assert fonts and fonts <= {"Libertine", "Libertine-Italic", "Libertine-Bold", "Libertine-BoldItalic",
+                               "Libertine-Bold-Italic",
                                "Biolinum", "Biolinum-Bold", "Biolinum-Italic", "DejaVu-Sans"}, fonts
     assert "DejaVu-Sans" in fonts  # the bundled fallback draws the arrows, the star and the Arabic
     strict = run("build", project, "--format", "pdf", "--strict")

@@ -52,6 +52,23 @@ def name(source: Source) -> str:
     return f"\u201c{short_title(source)}\u201d"
 
 
+UNSIGNED = "the unsigned text"
+
+
+def list_name(source: Source, sources: Iterable[Source] = ()) -> str:
+    """A source as it stands in a list or a table cell ("Told by Polonsky, the
+    unsigned text and Kartsev"): the surnames; "the unsigned text" for the one
+    source of the book without a byline; where there are several, the first
+    words of its title."""
+    if source.authors:
+        return name(source)
+    unsigned = [s for s in sources if not s.authors and s.id != source.id]
+    if not unsigned:
+        return UNSIGNED
+    words = short_title(source).split()
+    return "\u201c" + (" ".join(words[:4]) + "\u2026" if len(words) > 4 else " ".join(words)) + "\u201d"
+
+
 def caption(source: Source) -> str:
     """An excerpt's caption: "Kartsev, 2019"; "“Title” (unsigned)"."""
     if not source.authors:

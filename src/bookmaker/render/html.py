@@ -129,7 +129,7 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
     env.filters["direction"] = direction
     language_name = env.filters["language"]
     env.globals.update(note_labels=NOTE_LABELS, note_icons=NOTE_ICONS, verdict_labels=VERDICT_LABELS,
-                       names=join_names, split_last=split_last, short_name=citations.name,
+                       names=join_names, split_last=split_last, short_name=_list_name,
                        caption=citations.caption, short_form=citations.short_form,
                        cite_full=lambda s: citations.attribution(s, language_name, human_date),
                        version=__version__,
@@ -138,6 +138,13 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
                        is_heading=lambda b: isinstance(b, Heading),
                        is_compare=lambda b: isinstance(b, Compare), compare_layout=compare_layout)
     return env
+
+
+@jinja2.pass_context
+def _list_name(ctx, source: Source) -> str:
+    book = ctx.get("book")
+    named = (book.sources + (book.extract.other_sources if book.extract else ())) if book else ()
+    return citations.list_name(source, named)
 
 
 def _language(ctx) -> str:
