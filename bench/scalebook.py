@@ -61,7 +61,7 @@ def make(root: Path, chapters: int, seed: int = 13) -> Path:
             paras.append(paragraph(rnd))
             size += len(paras[-1]) + 2
         sources.append(paras)
-        head = (f"---\ntitle: \"Generated source {s + 1}\"\nauthor: Author {s + 1}\n"
+        head = (f"---\ntitle: \"Generated source {s + 1}\"\nauthor: Ann Author-{s + 1}\n"
                 f"outlet: The Generated Review\npublished: {1950 + s % 70}-0{1 + s % 9}\n"
                 f"url: https://example.org/source-{s + 1}\nlanguage: en\n---\n")
         (root / "seeds" / f"s{s + 1}.md").write_text(head + "\n\n".join(paras) + "\n",

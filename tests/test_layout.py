@@ -1,12 +1,13 @@
 """The PDF laid out part by part and joined: one tagged document, right numbers, progress."""
 import os
 import pty
+import re
 import subprocess
 import sys
 
 import pypdf
 import pytest
-from helpers import BOOKS, copy_project, pdf_pages
+from helpers import BOOKS, copy_project, pdf_pages, squash
 
 from bookmaker import build
 from bookmaker.render import layout
@@ -33,7 +34,7 @@ def test_joined_pdf_has_one_structure_tree_and_links_to_the_right_pages(shipped_
     dests = page_of_dests(pdf)
     for chapter in shipped_book.book.chapters:
         at = dests[chapter.id]
-        assert chapter.title.split()[0] in pages[at]
+        assert squash(chapter.title).split()[0] in pages[at]
         # the page number printed on that page is its place in the book
         assert str(at + 1) in pages[at].split()
 
@@ -47,7 +48,7 @@ def test_contents_numbers_and_running_heads_cross_parts(shipped_book):
         assert f"{dests[chapter.id] + 1}" in contents
     # the left running head (the book's title, set on the title page) reaches every part
     left = [p for i, p in enumerate(pages) if i % 2 == 1 and i > 2]
-    assert sum(shipped_book.book.title in p for p in left) >= len(left) - len(dests)
+    assert sum(squash(shipped_book.book.title) in p for p in left) >= len(left) - len(dests)
 
 
 def test_styles_needing_the_whole_book_keep_one_layout():
@@ -101,7 +102,9 @@ def test_generated_book_keeps_footnotes_on_their_pages(tmp_path, chapters):
         for excerpt in chapter.excerpts():
             tail = " ".join(excerpt.paragraphs[-1].split()[-3:])[:-1]
             shown = [i for i, p in enumerate(pages) if tail in " ".join(p.split())]
-            note = [i for i, p in enumerate(pages) if f"{excerpt.number}. Author" in p]
+            # the footnote: the full attribution (Ann Author-1, ...) or its short form (Author-1 1950)
+            call = re.compile(rf"(?<![\d.]){excerpt.number}\. (Ann )?Author-\d+\b")
+            note = [i for i, p in enumerate(pages) if call.search(p)]
             assert note and shown and note[0] in shown, excerpt.number
 
 
