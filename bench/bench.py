@@ -40,6 +40,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -124,6 +125,7 @@ class Case:
     env: dict[str, str] | None = None
     times: list[float] = field(default_factory=list)
     rss_kib: list[int] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system seconds of the command
     last_stdout: str = ""
     failed: str | None = None
 
@@ -131,16 +133,27 @@ class Case:
     def median(self) -> float:
         return statistics.median(self.times)
 
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else 0.0
+
+
+def children_cpu() -> float:
+    """User + system time of every finished, waited-for descendant so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
 
 def run_once(case: Case, use_gnu_time: bool, rss_file: Path) -> None:
     if use_gnu_time:
         argv = [GNU_TIME, "-f", "%M", "-o", str(rss_file), *case.argv]
     else:
         argv = [PY, "-c", RUSAGE_WRAPPER, str(rss_file), *case.argv]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     r = subprocess.run(argv, cwd=case.cwd, env=case.env, capture_output=True, text=True,
                        timeout=600)
     elapsed = time.perf_counter() - started
+    cpu = children_cpu() - cpu
     if r.returncode != 0:
         tail = (r.stderr.strip().splitlines() or ["(no output)"])[-1]
         case.failed = f"exit {r.returncode}: {tail}"
@@ -149,6 +162,7 @@ def run_once(case: Case, use_gnu_time: bool, rss_file: Path) -> None:
     if not use_gnu_time:
         elapsed = float(lines[0])
     case.times.append(elapsed)
+    case.cpu.append(cpu)
     case.rss_kib.append(int(lines[-1]) if lines and lines[-1].isdigit() else 0)
     case.last_stdout = r.stdout
 
@@ -338,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                     run_once(case, use_gnu_time, rss_file)
                     if i == 0 and case.times:
                         case.times.clear()
+                        case.cpu.clear()
                         case.rss_kib.clear()
             print(f"{'warm-up' if i == 0 else f'run {i}/{args.runs}'} done "
                   f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
@@ -397,10 +412,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{total:.0f} s measuring (warm-up included)")
         rss_how = ("/usr/bin/time -f %M" if use_gnu_time
                    else "getrusage(RUSAGE_CHILDREN) in a wrapper process")
-        print(f"peak RSS measured with: {rss_how}; bytecode cache: private, warmed up")
+        print(f"peak RSS measured with: {rss_how}; bytecode cache: private, warmed up; "
+              "cpu s: median user + system seconds (getrusage), a check on a loaded machine, "
+              "where wall times stretch")
         print()
-        header = (f"{'case':<18} {'median s':>9} {'min-max s':>13} {'peak RSS MB':>12} "
-                  f"{'ratio':>7}  vs")
+        header = (f"{'case':<18} {'median s':>9} {'min-max s':>13} {'cpu s':>7} "
+                  f"{'peak RSS MB':>12} {'ratio':>7}  vs")
         print(header)
         print("-" * len(header))
         for c in cases:
@@ -410,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             r, base = ratio(c)
             rss = max(c.rss_kib) / 1024
             print(f"{c.name:<18} {c.median:>9.2f} {min(c.times):>6.2f}-{max(c.times):<6.2f}"
-                  f" {rss:>12.1f} {r:>7}  {base}"
+                  f" {c.cpu_median:>7.2f} {rss:>12.1f} {r:>7}  {base}"
                   + (f"   ({c.failed})" if c.failed else ""))
         nc = by["rebuild, no change"]
         if nc.times and nc.last_stdout.count("up to date:") != 2:
@@ -548,6 +565,8 @@ def scale_table(sizes: list[int], runs: int, tmp: Path, env: dict, use_gnu_time:
               f"{off:>3}/{bare_off:<3}")
         every.append((chapters, pages, c))
     print("fn off: footnotes not on their excerpt's page, bookmaker/bare WeasyPrint")
+    print("cpu s: median user + system seconds, pdf/bare: " + ", ".join(
+        f"{n}: {c['pdf'].cpu_median:.1f}/{c['bare'].cpu_median:.1f}" for n, _, c, *_ in rows))
 
     print()
     print("targets (issue 13):")
@@ -559,8 +578,9 @@ def scale_table(sizes: list[int], runs: int, tmp: Path, env: dict, use_gnu_time:
         if c["pdf"].times and c["bare"].times:
             r = c["pdf"].median / c["bare"].median
             m = max(c["pdf"].rss_kib) / max(1, max(c["bare"].rss_kib))
-            print(f"  {label}: pdf {r:.2f}x bare (<= 1.15x: {verdict(r <= 1.15)}); "
-                  f"peak RSS {m:.2f}x bare (<= 1.2x: {verdict(m <= 1.2)})")
+            cpu = c["pdf"].cpu_median / max(c["bare"].cpu_median, 1e-9)
+            print(f"  {label}: pdf {r:.2f}x bare (<= 1.15x: {verdict(r <= 1.15)}; "
+                  f"cpu time {cpu:.2f}x); peak RSS {m:.2f}x bare (<= 1.2x: {verdict(m <= 1.2)})")
     per_page = [1000 * c["pdf"].median / p for _, p, c in every[1:] if p and c["pdf"].times]
     if len(per_page) > 1:
         spread = max(per_page) / min(per_page) - 1

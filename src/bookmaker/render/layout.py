@@ -98,6 +98,7 @@ class Piece:
     refs: tuple[str, ...]         # anchors linked to in other pieces
     calls: Blocks                 # the excerpts called here, and what moves if one drifts
     size: int                     # characters of text, to estimate pages before layout
+    at: dict[str, int] = field(default_factory=dict)  # anchor -> characters of text before it
     breaks: list[str] = field(default_factory=list)  # CSS selectors that start a new page
     laid: bool = False            # laid out at least once
     offset: int = -1              # pages before this piece when it was laid out
@@ -131,19 +132,23 @@ def split(html_root: Element, part_ids: list[str], block_of: Blocks,
     for children in groups:
         ids, refs = set(), []
         size = 0
+        at: dict[str, int] = {}
         for child in children:
             for el in child.iter():
                 if el.get("id"):
                     ids.add(el.get("id"))
+                    at.setdefault(el.get("id"), size)
                 if el.tag == "a" and el.get("name"):
                     ids.add(el.get("name"))
+                    at.setdefault(el.get("name"), size)
                 href = el.get("href") or ""
                 if href.startswith("#") and len(href) > 1:
                     refs.append(href[1:])
                 size += len(el.text or "") + len(el.tail or "")
         calls = {n: block for n, block in block_of.items() if f"call{n}" in ids}
         pieces.append(Piece(children, frozenset(ids),
-                            tuple(dict.fromkeys(r for r in refs if r not in ids)), calls, size))
+                            tuple(dict.fromkeys(r for r in refs if r not in ids)), calls, size,
+                            at=at))
     return pieces
 
 
@@ -206,13 +211,15 @@ class BookLayout:
         """The page number of ``anchor``: as laid out, else an estimate from text size."""
         if anchor in self.values:
             return self.values[anchor]
-        laid = [p for p in self.pieces if p.laid]
+        # Pages per character of the parts laid out so far; not the front matter's,
+        # whose title page and contents are pages of little text.
+        laid = [p for p in self.pieces[1:] if p.laid]
         per_char = (sum(len(p.pages) for p in laid) / max(1, sum(p.size for p in laid))
                     if laid else 1 / 2500)
         pages = offset
         for piece in self.pieces[index:]:
-            if anchor in piece.ids:
-                return pages + 1
+            if anchor in piece.ids:  # as far into its part as its text is (a list of sources)
+                return pages + 1 + int(piece.at.get(anchor, 0) * per_char)
             pages += max(1, round(piece.size * per_char))
         return max(1, offset)
 
