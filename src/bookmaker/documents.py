@@ -23,6 +23,7 @@ from typing import Sequence
 
 import jinja2
 
+from .export import EXPORTS, write_export
 from .errors import UsageError, WarningRecorder, did_you_mean, display_path
 from .files import ProjectFiles, Stylesheet
 from .model import Book
@@ -32,7 +33,7 @@ from .paper import DEFAULT, PAPERS, Paper, booklet as booklet_layout
 from .selection import parse, select
 
 BUILTIN_STYLES = Path(__file__).resolve().parent / "styles"
-HANDOUT_NAME = re.compile(r"^\d+-[A-Za-z][A-Za-z0-9_-]*\.(pdf|epub)$")
+HANDOUT_NAME = re.compile(r"^\d+-[A-Za-z][A-Za-z0-9_-]*\.(pdf|epub|json|bib)$")
 log = logging.getLogger("bookmaker")
 progress = logging.getLogger("bookmaker.progress")
 
@@ -61,7 +62,8 @@ def check_options(formats: Sequence[str], paper: str | None, booklet: bool) -> N
         raise UsageError(f"unknown paper size '{paper}'; choose {', '.join(PAPERS)}"
                          + (f" ({hint})" if hint else ""))
     if booklet and "pdf" not in formats:
-        raise UsageError("--booklet imposes the PDF; it cannot be used with --format epub")
+        raise UsageError("--booklet imposes the PDF; it cannot be used with "
+                         f"--format {','.join(formats)}")
 
 
 def layout(book: Book, paper: str | None, booklet: bool) -> Layout:
@@ -101,7 +103,7 @@ def note_leftovers(out_dir: Path, written: list[dict[str, Path]]) -> None:
 
 
 def output_name(doc: Document, fmt: str, booklet: bool) -> str:
-    return f"{doc.stem}{'-booklet' if booklet and fmt == 'pdf' else ''}.{fmt}"
+    return f"{doc.stem}{'-booklet' if booklet and fmt == 'pdf' else ''}.{EXPORTS.get(fmt, fmt)}"
 
 
 def page_styles(sheets: list[Stylesheet], page: Paper) -> list[Stylesheet]:
@@ -208,6 +210,8 @@ def _render(run: _Run, index: int) -> dict[str, Reads]:
             if fmt == "pdf":
                 _write_pdf(rendered, tmp, run, workdir,
                            lambda path, data: read.__setitem__(str(path), hashlib.sha256(data).hexdigest()))
+            elif fmt in EXPORTS:
+                write_export(doc.book, fmt, tmp)
             else:
                 from .render.epub import write_epub
                 write_epub(rendered, tmp, run.styles[fmt], workdir)
