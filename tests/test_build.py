@@ -90,7 +90,7 @@ def test_epub_has_one_file_per_chapter_title_page_nav_and_ncx(built):
     assert {"EPUB/titlepage.xhtml", "EPUB/nav.xhtml", "EPUB/toc.ncx", "EPUB/sources.xhtml"} <= set(names)
     assert '<package xml:lang="en"' in opf
     for editor in built.book.editors:
-        assert f">{editor}</dc:contributor>" in opf
+        assert f">{editor}</dc:creator>" in opf
     assert "<dc:identifier" in opf and "urn:uuid:" in opf
     assert f'<meta property="dcterms:modified">{built.book.date}T00:00:00Z</meta>' in opf
 

@@ -19,7 +19,8 @@ from .cache import BuildCache, Inputs
 from .errors import BookError, BuildFailed, Errors, UsageError, WarningRecorder
 from .files import ProjectFiles, Stylesheet, max_bytes_from_env
 from .export import EXPORTS
-from .documents import check_options, layout, note_leftovers, output_name, plan, write
+from .documents import (check_options, kept_pages, layout, note_leftovers, note_no_page_list,
+                        output_name, pages_hold, pages_of, plan, write)
 from .fontcheck import check_coverage
 from .loader import load_book
 from .model import Book
@@ -136,14 +137,31 @@ def build(project: Path | str = ".", formats: Sequence[str] = BOOK_FORMATS,
     cache = BuildCache(out_dir, inputs, options)
     fresh = () if force else tuple(f for f in formats if all(
         cache.fresh(f, n[f], loaded.styles.get(f, [])) for n in names))
+    kept = None  # the page starts kept with the up-to-date PDFs, for the EPUBs' page lists
+    if "epub" in formats and ("pdf" not in formats or "pdf" in fresh):
+        pdfs = [n.get("pdf") or out_dir / output_name(doc, "pdf", False) for doc, n in zip(docs, names)]
+        kept = kept_pages(pdfs, lambda pdf: cache.fresh("pdf", pdf, loaded.styles["pdf"]), cache)
+        if "epub" in fresh and not pages_hold(cache, [n["epub"] for n in names], kept):
+            fresh = tuple(f for f in fresh if f != "epub")
     todo = [f for f in formats if f not in fresh]
+    if kept is not None and "epub" in todo:
+        note_no_page_list(docs, kept, out_dir)
     if todo:
         with OutputFolder(out_dir) as folder:
             with _strict(strict):  # a warning while rendering fails a strict build before commit
-                written = write(docs, todo, loaded.files, loaded.styles, lay, folder, jobs)
+                written = write(docs, sorted(todo, key=FORMATS.index), loaded.files,
+                                loaded.styles, lay, folder, jobs, kept)
+                if "pdf" in todo and "epub" in fresh:  # does each EPUB's page list still hold?
+                    new = [pages_of(w["pdf"][3]) for w in written]
+                    if not pages_hold(cache, [n["epub"] for n in names], new):
+                        more = write(docs, ["epub"], loaded.files, loaded.styles, lay, folder,
+                                     jobs, new)
+                        written = [{**w, **m} for w, m in zip(written, more)]
+                        fresh = tuple(f for f in fresh if f != "epub")
             for files_of_doc in written:  # the cache: these bytes, from these inputs
-                for fmt, (staged, final, read) in files_of_doc.items():
-                    cache.record(fmt, final, staged, loaded.styles.get(fmt, []), cache.reads(read))
+                for fmt, (staged, final, read, pages) in files_of_doc.items():
+                    cache.record(fmt, final, staged, loaded.styles.get(fmt, []), cache.reads(read),
+                                 pages)
             cache.stage(folder)  # the manifest is placed together with the outputs it describes
             folder.commit()
     # -- end of the cache's part --

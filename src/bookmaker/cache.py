@@ -246,15 +246,21 @@ class BuildCache:
         return Path(os.path.relpath(target, self.path.parent)).as_posix()
 
     def record(self, fmt: str, target: Path, written: Path, stylesheets: Sequence[Stylesheet],
-               reads: Reads) -> None:
+               reads: Reads, kept: Mapping[str, Any] | None = None) -> None:
         """Remember that ``written`` (the file about to become ``target``) was made now.
 
         The bytes are hashed before the rename, so the entry names exactly the
-        file this build made; :meth:`save` writes the manifest once all is in place.
+        file this build made; ``kept`` is stored with the entry (JSON values); :meth:`save` writes the manifest once all is in place.
         """
         self.entries[self._entry(target)] = {"key": key(self.inputs, fmt, stylesheets, self.options),
                                      "reads": dict(sorted(reads.files.items())),
-                                     "output": file_digest(written)}
+                                     "output": file_digest(written), **(kept or {})}
+
+    def kept(self, target: Path, name: str) -> Any:
+        """What was kept with ``target``'s entry under ``name`` (see :meth:`record`),
+        or None.  A PDF keeps where its pages begin (the EPUB's page list), an
+        EPUB the hash of the page starts it followed."""
+        return self.entries.get(self._entry(target), {}).get(name)
 
     def stage(self, folder: "OutputFolder") -> None:
         """Stage the manifest in ``folder``, to be placed together with the outputs.

@@ -12,6 +12,7 @@ are the same bytes as a serial run's (tests/test_handouts.py).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import multiprocessing
 import os
@@ -29,6 +30,7 @@ from .files import ProjectFiles, Stylesheet
 from .model import Book
 from .outline import slugify
 from .output import OutputFolder, cannot_write
+from .render.pages import PageStart
 from .paper import DEFAULT, PAPERS, Paper, booklet as booklet_layout
 from .selection import parse, select
 
@@ -124,6 +126,7 @@ class _Run:
     styles: dict[str, list[Stylesheet]]
     layout: Layout
     workdir: Path
+    known_pages: list[list[PageStart] | None]  # per document: kept from an earlier PDF, if any
 
 
 _RUN: _Run | None = None  # set before worker processes are forked
@@ -134,10 +137,16 @@ Reads = dict[str, str]  # a file the renderer read (absolute path) -> the SHA-25
 
 def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
           styles: dict[str, list[Stylesheet]], lay: Layout, folder: OutputFolder,
-          jobs: int | None = None) -> list[dict[str, tuple[Path, Path, Reads]]]:
+          jobs: int | None = None, known_pages: list[list[PageStart] | None] | None = None
+          ) -> list[dict[str, tuple[Path, Path, Reads, dict]]]:
     """Render every document into files staged in ``folder``; returns, per document,
     format -> (staged file, final path, the files read to make it).  ``jobs``
-    processes (default: one per core) share the handouts."""
+    processes (default: one per core) share the handouts.
+
+    The EPUB's page list follows the PDF rendered with it, else ``known_pages``
+    (per document: those the cache kept of an up-to-date PDF).  The fourth
+    item of each format's tuple is what the cache keeps of the page starts
+    (:func:`page_record`)."""
     from .render.html import environment
 
     global _RUN
@@ -149,9 +158,11 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
             staged[fmt] = (folder.stage(name), folder.path / name)
         targets.append(staged)
     sheets = {**styles, "pdf": page_styles(styles["pdf"], lay.page)} if "pdf" in styles else styles
-    run = _Run(docs, targets, files, environment(files), sheets, lay, folder.workdir)
+    run = _Run(docs, targets, files, environment(files), sheets, lay, folder.workdir,
+               known_pages or [None] * len(docs))
     jobs = min(jobs or os.cpu_count() or 1, len(docs))
     reads: list[dict[str, Reads]] = []
+    starts: list[list[PageStart] | None] = []
     if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
         _compile_templates(run.env)  # once, here: the workers inherit them compiled
         _RUN = run
@@ -160,10 +171,11 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
                 futures = [pool.submit(_render_in_worker, i) for i in range(len(docs))]
                 try:
                     for future in futures:
-                        messages, read = future.result()
+                        messages, (read, pages) = future.result()
                         for message in messages:
                             log.warning("%s", message)  # recorded here, for --strict
                         reads.append(read)
+                        starts.append(pages)
                 except BaseException:
                     for future in futures:
                         future.cancel()
@@ -171,9 +183,14 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
         finally:
             _RUN = None
     else:
-        reads = [_render(run, i) for i in range(len(docs))]
-    return [{fmt: (tmp, final, read.get(fmt, {})) for fmt, (tmp, final) in staged.items()}
-            for staged, read in zip(targets, reads)]
+        for i in range(len(docs)):
+            read, pages = _render(run, i)
+            reads.append(read)
+            starts.append(pages)
+    return [{fmt: (tmp, final, read.get(fmt, {}),
+                   page_record(fmt, pages if "pdf" in staged else known))
+             for fmt, (tmp, final) in staged.items()}
+            for staged, read, pages, known in zip(targets, reads, starts, run.known_pages)]
 
 
 def _compile_templates(env: jinja2.Environment) -> None:
@@ -186,7 +203,53 @@ def _compile_templates(env: jinja2.Environment) -> None:
             pass
 
 
-def _render_in_worker(index: int) -> tuple[list[str], dict[str, Reads]]:
+def page_record(fmt: str, pages: list[PageStart] | None) -> dict:
+    """What the cache keeps of a run's page starts: a PDF's own, and, for an
+    EPUB, the hash of the page starts its page list follows."""
+    if fmt == "pdf":
+        return {"pages": [p.as_json() for p in pages]} if pages is not None else {}
+    if fmt == "epub":
+        return {"page_list": pages_digest(pages)}
+    return {}
+
+
+def pages_digest(pages: list[PageStart] | None) -> str | None:
+    if pages is None:
+        return None
+    return hashlib.sha256(json.dumps([p.as_json() for p in pages]).encode()).hexdigest()
+
+
+def pages_of(record: dict) -> list[PageStart] | None:
+    """The page starts of a PDF's :func:`page_record`."""
+    pages = record.get("pages") if isinstance(record, dict) else None
+    try:
+        return [PageStart.from_json(p) for p in pages] if isinstance(pages, list) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def kept_pages(pdfs: list[Path], fresh_pdf, cache) -> list[list[PageStart] | None]:
+    """For EPUBs built without their PDFs: the page starts the cache kept with
+    each PDF, if that PDF is up to date (``fresh_pdf(path)``)."""
+    return [pages_of({"pages": cache.kept(pdf, "pages")}) if fresh_pdf(pdf) else None
+            for pdf in pdfs]
+
+
+def pages_hold(cache, epubs: list[Path], pages: list[list[PageStart] | None]) -> bool:
+    """Whether each EPUB's page list followed exactly these page starts."""
+    return all(cache.kept(epub, "page_list") == pages_digest(p) for epub, p in zip(epubs, pages))
+
+
+def note_no_page_list(docs: list[Document], kept: list[list[PageStart] | None], out_dir: Path) -> None:
+    for doc, pages in zip(docs, kept):
+        if pages is None:
+            pdf = out_dir / output_name(doc, "pdf", False)
+            progress.info("note: %s gets no page list: there is no up-to-date %s to take the "
+                          "print pages from (build the PDF with it)",
+                          display_path(pdf.with_suffix(".epub")), display_path(pdf))
+
+
+def _render_in_worker(index: int) -> tuple[list[str], tuple[dict[str, Reads], list | None]]:
     """Render one document in a worker; its warnings and reads go back to the main process."""
     assert _RUN is not None
     recorder = WarningRecorder()
@@ -195,42 +258,46 @@ def _render_in_worker(index: int) -> tuple[list[str], dict[str, Reads]]:
     return recorder.messages, read
 
 
-def _render(run: _Run, index: int) -> dict[str, Reads]:
-    """Render one document in every format; returns what each format's renderer read."""
+def _render(run: _Run, index: int) -> tuple[dict[str, Reads], list[PageStart] | None]:
+    """Render one document in every format; returns what each format's renderer
+    read, and where the pages of the PDF begin (if it made one)."""
     from .render.html import RenderedBook
 
     doc = run.docs[index]
     rendered = RenderedBook(doc.book, run.files, run.env)  # shared by the formats
     workdir = run.workdir / f"doc{index}"  # each document's own scratch space
-    workdir.mkdir()
+    workdir.mkdir(exist_ok=True)  # a second pass (the EPUBs after their PDFs) shares it
     reads: dict[str, Reads] = {}
+    starts = None  # the PDF's page starts, when this run makes it (it comes first)
     for fmt, (tmp, final) in run.targets[index].items():
         reads[fmt] = read = {}
         try:
             if fmt == "pdf":
-                _write_pdf(rendered, tmp, run, workdir,
-                           lambda path, data: read.__setitem__(str(path), hashlib.sha256(data).hexdigest()))
+                starts = _write_pdf(rendered, tmp, run, workdir, lambda path, data: read.__setitem__(
+                    str(path), hashlib.sha256(data).hexdigest()))
             elif fmt in EXPORTS:
                 write_export(doc.book, fmt, tmp)
             else:
                 from .render.epub import write_epub
-                write_epub(rendered, tmp, run.styles[fmt], workdir)
+                write_epub(rendered, tmp, run.styles[fmt], workdir,
+                           starts if "pdf" in run.targets[index] else run.known_pages[index],
+                           run.layout.page.name)
         except OSError as exc:  # the disk is full, the folder vanished, ...
             raise cannot_write(final, exc.strerror or str(exc)) from None
-    return reads
+    return reads, starts
 
 
-def _write_pdf(rendered, tmp: Path, run: _Run, workdir: Path, record) -> None:
+def _write_pdf(rendered, tmp: Path, run: _Run, workdir: Path, record) -> list[PageStart]:
     from .render.pdf import write_pdf
 
     if run.layout.sheet is None:
-        write_pdf(rendered, tmp, run.styles["pdf"], workdir, record)
-        return
+        return write_pdf(rendered, tmp, run.styles["pdf"], workdir, record)
     from .impose import impose
 
     pages = workdir / "pages.pdf"
-    write_pdf(rendered, pages, run.styles["pdf"], workdir, record)
+    starts = write_pdf(rendered, pages, run.styles["pdf"], workdir, record)
     book = rendered.book
     impose(pages, tmp, run.layout.sheet, book.extract.title if book.extract else book.title,
            book.date)
     pages.unlink()
+    return starts
