@@ -41,6 +41,9 @@ RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "nq
                            "syr", "ug", "ur", "yi"})
 VERDICT_LABELS = {"correct": "Correct", "wrong": "Wrong", "doubtful": "Doubtful",
                   "unverified": "Unverified", "unsupported": "Unsupported"}
+# The claims matrix's marks, told apart without colour (DejaVu Sans draws them).
+VERDICT_SYMBOLS = {"correct": "\u2713", "wrong": "\u2717", "doubtful": "?",
+                   "unverified": "\u2026", "unsupported": "\u2205"}
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,13 @@ class RenderedBook:
         return Part(chapter.id, chapter.title, "chapter", body)
 
     def _appendix(self, part_id: str, title: str, template: str) -> Part:
-        body = render(self.env, template, **self._context(
-            part_id=part_id, title=title, target="any",
-            claim_ids={c.id for c in self.book.editorial.claims}))
+        from .figures import timeline_figure
+
+        context = self._context(part_id=part_id, title=title, target="any",
+                                claim_ids={c.id for c in self.book.editorial.claims})
+        if template == "timeline.html":  # the figure beside the list, laid out here
+            context["figure"] = timeline_figure(self.book, context["sources"])
+        body = render(self.env, template, **context)
         return Part(part_id, title, "appendix", body)
 
 
@@ -159,6 +166,7 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
     env.filters["language"] = lambda tag: LANGUAGES.get(tag.split("-")[0].lower(), tag)
     env.filters["direction"] = direction
     env.globals.update(note_labels=NOTE_LABELS, verdict_labels=VERDICT_LABELS,
+                       verdict_symbols=VERDICT_SYMBOLS, claim_makers=claim_makers,
                        names=join_names, split_last=split_last, short_name=short_name, version=__version__,
                        is_excerpt=lambda b: isinstance(b, Excerpt),
                        is_note=lambda b: isinstance(b, Note), is_text=lambda b: isinstance(b, Text),
@@ -215,3 +223,9 @@ def short_name(source: Source) -> str:
     if source.authors:
         return join_names([a.split()[-1] for a in source.authors])
     return "No byline"
+
+
+def claim_makers(claims, sources: dict) -> list[Source]:
+    """The sources (of ``sources``, in their order) that make at least one of ``claims``."""
+    making = {m.source for c in claims for m in c.made_by}
+    return [s for sid, s in sources.items() if sid in making]
