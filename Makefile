@@ -12,7 +12,7 @@ book:
 
 test:
 	scripts/setup.sh --test
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 bench:
 	scripts/setup.sh

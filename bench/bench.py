@@ -54,14 +54,17 @@ PY = sys.executable  # the interpreter itself, not a pyenv/venv shim script
 GNU_TIME = "/usr/bin/time"
 
 # The baseline: exactly what bookmaker.render.pdf.write_pdf asks of WeasyPrint
-# (same HTML string, base URL, stylesheets, one FontConfiguration for CSS and
-# layout, PDF/UA-1), minus bookmaker: no loading, checking, templating, sandbox.
+# (same HTML string, base URL, stylesheets with the paper's generated one, one
+# FontConfiguration for CSS and layout that knows only the bundled fonts, PDF/UA-1),
+# minus bookmaker: no loading, checking, templating, sandbox, footnote checks.
 BARE_WEASYPRINT = """\
-import sys, weasyprint
+import os, sys, weasyprint
 from weasyprint.text.fonts import FontConfiguration
-html, base, out, *sheets = sys.argv[1:]
+html, base, fonts_conf, out, *sheets = sys.argv[1:]
+os.environ["FONTCONFIG_FILE"] = fonts_conf
 fonts = FontConfiguration()
-css = [weasyprint.CSS(filename=s, font_config=fonts) for s in sheets]
+css = [weasyprint.CSS(string=open(s, encoding="utf-8").read(), base_url=s, font_config=fonts)
+       for s in sheets]
 doc = weasyprint.HTML(string=open(html, encoding="utf-8").read(), base_url=base).render(
     stylesheets=css, font_config=fonts)
 doc.write_pdf(out, pdf_variant="pdf/ua-1")
@@ -259,10 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     project = args.project.resolve()
 
     import bookmaker
-    from bookmaker.api import stylesheets
     from bookmaker.files import ProjectFiles
     from bookmaker.loader import load_book
-    from bookmaker.render.html import RenderedBook
 
     use_gnu_time = gnu_time_works()
     pandoc = shutil.which("pandoc")
@@ -282,13 +283,10 @@ def main(argv: list[str] | None = None) -> int:
                    PYTHONPYCACHEPREFIX=str(tmp / "pycache"))
         env.pop("PYTHONDONTWRITEBYTECODE", None)
 
-        # Up front, once: the HTML bookmaker feeds WeasyPrint, and the Markdown for pandoc.
-        files = ProjectFiles(project)
-        book = load_book(project, files)
-        rb = RenderedBook(book, files)
-        html = rb.env.get_template("book.html").render(book=rb.book, parts=rb.parts("pdf"))
-        (tmp / "book.html").write_text(html, encoding="utf-8")
-        sheets = [sheet.path for sheet in stylesheets(files, "print")]
+        # Up front, once: the HTML and styles bookmaker feeds WeasyPrint, and the Markdown
+        # for pandoc.
+        book_html, sheets = bare_inputs(project, tmp)
+        book = load_book(project, ProjectFiles(project))
         (tmp / "book.md").write_text(book_markdown(book), encoding="utf-8")
 
         def out(name: str) -> str:
@@ -312,9 +310,9 @@ def main(argv: list[str] | None = None) -> int:
             Case("build pdf", build_argv("pdf"), env=env),
             Case("build all", build_argv("all"), env=env),
             Case("rebuild, no change", nochange, env=env),
-            Case("bare WeasyPrint", [PY, "-c", BARE_WEASYPRINT, str(tmp / "book.html"),
-                                     str(project) + os.sep, str(tmp / "bare.pdf"), *sheets],
-                 env=env),
+            Case("bare WeasyPrint", [PY, "-c", BARE_WEASYPRINT, str(book_html),
+                                     str(project) + os.sep, *sheets[:1], str(tmp / "bare.pdf"),
+                                     *sheets[1:]], env=env),
         ]
         skipped: list[str] = []
         if pandoc:
@@ -445,18 +443,35 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def bare_inputs(project: Path, tmp: Path) -> tuple[Path, list[str]]:
-    """The HTML bookmaker gives WeasyPrint for ``project``, and its stylesheets."""
+    """The HTML bookmaker gives WeasyPrint for ``project``, then the font configuration
+    and the stylesheets it renders with, as files: bookmaker's own styles, the sheet it
+    generates for the paper, the project's; a fonts.conf naming only the bundled fonts."""
+    from xml.sax.saxutils import escape
+
     from bookmaker.api import stylesheets
+    from bookmaker.documents import layout, page_styles
     from bookmaker.files import ProjectFiles
     from bookmaker.loader import load_book
-    from bookmaker.render.html import RenderedBook
+    from bookmaker.render.html import PACKAGE_DIR, RenderedBook
+    from bookmaker.render.pdf import FONTS_CONF
 
     files = ProjectFiles(project)
-    rb = RenderedBook(load_book(project, files), files)
+    book = load_book(project, files)
+    rb = RenderedBook(book, files)
     html = rb.env.get_template("book.html").render(book=rb.book, parts=rb.parts("pdf"))
     path = tmp / f"{project.name}.html"
     path.write_text(html, encoding="utf-8")
-    return path, [sheet.path for sheet in stylesheets(files, "print")]
+    conf = tmp / f"{project.name}-fonts.conf"
+    conf.write_text(FONTS_CONF.format(fonts=escape(str(PACKAGE_DIR / "fonts"))), encoding="utf-8")
+    sheets = []
+    for sheet in page_styles(stylesheets(files, "print"), layout(book, None, False).page):
+        if Path(sheet.path).exists():  # url()s inside resolve against the sheet's own folder
+            sheets.append(sheet.path)
+        else:  # the paper's sheet, generated beside bookmaker's own
+            generated = tmp / f"{project.name}-{Path(sheet.path).name}"
+            generated.write_text(sheet.text, encoding="utf-8")
+            sheets.append(str(generated))
+    return path, [str(conf), *sheets]
 
 
 def footnotes_off_page(pdf: Path) -> int:
@@ -497,7 +512,8 @@ def scale_table(sizes: list[int], runs: int, tmp: Path, env: dict, use_gnu_time:
             "pdf": Case("pdf", [*bm, "build", str(project), "--format", "pdf", "--out",
                                 str(out / "pdf")], env=env),
             "bare": Case("bare", [PY, "-c", BARE_WEASYPRINT, str(html), str(project) + os.sep,
-                                  str(tmp / f"bare-{chapters}.pdf"), *sheets], env=env),
+                                  *sheets[:1], str(tmp / f"bare-{chapters}.pdf"), *sheets[1:]],
+                         env=env),
         }
         for _ in range(runs):
             for case in cases.values():

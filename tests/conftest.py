@@ -1,4 +1,3 @@
-import shutil
 import sys
 from pathlib import Path
 
@@ -6,7 +5,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import BOOKS, ROOT  # noqa: E402
+from helpers import BOOKS, SHIPPED, copy_project  # noqa: E402
 
 from bookmaker import build  # noqa: E402
 
@@ -21,10 +20,7 @@ def small_book(tmp_path_factory):
 @pytest.fixture(scope="session")
 def shipped_book(tmp_path_factory):
     """The book this repository ships, built once from a copy of the project."""
-    project = tmp_path_factory.mktemp("shipped")
-    for name in ("book", "seeds", "styles"):
-        if (ROOT / name).exists():
-            shutil.copytree(ROOT / name, project / name)
+    project = copy_project(tmp_path_factory.mktemp("shipped"), SHIPPED)
     return build(project), project / "dist"
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -10,6 +11,19 @@ from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOKS = Path(__file__).resolve().parent / "books"
+SHIPPED = None  # copy_project's name for the book this repository ships
+
+
+def copy_project(dest: Path, book: str | None = "small") -> Path:
+    """A copy at ``dest`` of a test book (a folder of tests/books) or, with ``book=SHIPPED``,
+    of the book this repository ships; outputs (dist/) are left behind."""
+    if book is SHIPPED:
+        for name in ("book", "seeds", "styles"):
+            if (ROOT / name).exists():
+                shutil.copytree(ROOT / name, dest / name)
+    else:
+        shutil.copytree(BOOKS / book, dest, ignore=shutil.ignore_patterns("dist"))
+    return dest
 
 SOURCE = """---
 title: {title}

@@ -1,9 +1,8 @@
 """Saddle-stitch booklets: sheet order, sheet size, padding, text kept, names."""
 import hashlib
-import shutil
 
 import pytest
-from helpers import BOOKS, pdf_pages, pdf_region_text
+from helpers import copy_project, pdf_pages, pdf_region_text
 from pypdf import PdfReader
 
 from bookmaker import build
@@ -69,9 +68,7 @@ def test_imposing_is_reproducible(tmp_path):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    project = tmp_path_factory.mktemp("booklet") / "p"
-    shutil.copytree(BOOKS / "small", project, ignore=shutil.ignore_patterns("dist"))
-    return project
+    return copy_project(tmp_path_factory.mktemp("booklet") / "p")
 
 
 @pytest.fixture(scope="module")

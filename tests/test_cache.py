@@ -1,11 +1,12 @@
 """The build cache: a no-change build writes nothing, and no input kind can be served stale."""
 import hashlib
 import os
+import re
 import shutil
 import zipfile
 
 import pytest
-from helpers import BOOKS, pdf_pages
+from helpers import BOOKS, copy_project, pdf_pages
 
 from bookmaker.files import ProjectFiles
 from bookmaker import api, build, cache
@@ -16,8 +17,7 @@ STEM = "the-harbour-treaty"
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copytree(BOOKS / "small", tmp_path / "p", ignore=shutil.ignore_patterns("dist"))
-    return tmp_path / "p"
+    return copy_project(tmp_path / "p")
 
 
 def listing(folder):
@@ -288,3 +288,27 @@ def test_environment_is_keyed(keyed, monkeypatch):
     base = keyed()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert keyed() != base
+
+
+def test_an_output_left_as_it_was_repeats_its_warnings_and_fails_strict(project, caplog):
+    """A footnote longer than a page cannot stand on its excerpt's page: the build says so,
+    naming the excerpt's line; the next build, served from the cache, says so again, and a
+    --strict build then fails instead of calling the book up to date."""
+    edit(project / "seeds" / "alpha.md", 'title: "The Harbour Treaty: a report"',
+         'title: "The Harbour Treaty: a report' + " with a great many more words" * 220 + '"')
+    with caplog.at_level("WARNING", logger="bookmaker"):
+        first = build(project, formats=("pdf",))
+    warned = [r.getMessage() for r in caplog.records if "is not on the page" in r.getMessage()]
+    assert warned and all(re.match(r"\S*book/outline\.yaml:\d+:\d+: the footnote", m) for m in warned)
+    assert len(warned) == len(set(warned))  # once each, not once per layout pass
+    assert first.up_to_date == ()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="bookmaker"):
+        again = build(project, formats=("pdf",))
+    assert again.up_to_date == ("pdf",)
+    assert [r.getMessage() for r in caplog.records if "is not on the page" in r.getMessage()] == warned
+    before = listing(project / "dist")
+    with pytest.raises(api.BuildFailed) as failed:
+        build(project, formats=("pdf",), strict=True)
+    assert len(failed.value.errors) == len(warned)
+    assert listing(project / "dist") == before

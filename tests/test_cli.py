@@ -1,14 +1,13 @@
 """The command line as a user meets it: exit codes, messages, nothing lost."""
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
-from helpers import BOOKS, assert_valid_epub
+from helpers import assert_valid_epub, copy_project
 
 from bookmaker.cache import MANIFEST
 
@@ -22,9 +21,7 @@ def run(*args, cwd=None, env=None):
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copytree(BOOKS / "small", tmp_path / "book-project",
-                    ignore=shutil.ignore_patterns("dist"))
-    return tmp_path / "book-project"
+    return copy_project(tmp_path / "book-project")
 
 
 def digest(path):
@@ -137,3 +134,27 @@ def test_strict_turns_warnings_into_errors(project):
 def test_bad_source_date_epoch_is_a_usage_error(project):
     done = run("check", project, env={"SOURCE_DATE_EPOCH": "yesterday"})
     assert done.returncode == 2 and "SOURCE_DATE_EPOCH" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_internal_error_is_one_line_exit_3_and_outputs_stay(project, monkeypatch, capsys):
+    """A bug of ours or of a library mid-build: a short message and status 3, no
+    traceback (--debug shows it), and the previous outputs as they were."""
+    from bookmaker import cli
+    from bookmaker.render import epub
+
+    assert cli.main(["build", str(project), "--format", "epub"]) == 0
+    before = (project / "dist" / "the-harbour-treaty.epub").read_bytes()
+    capsys.readouterr()
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(epub, "write_epub", broken)
+    assert cli.main(["build", str(project), "--format", "epub", "--force"]) == 3
+    err = capsys.readouterr().err
+    assert "internal error: ZeroDivisionError: a bug" in err and "Traceback" not in err
+    assert (project / "dist" / "the-harbour-treaty.epub").read_bytes() == before
+    assert not [p for p in (project / "dist").iterdir() if p.name.startswith(".")
+                and p.name != MANIFEST]  # no staged file left behind
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["build", str(project), "--format", "epub", "--force", "--debug"])

@@ -1,10 +1,9 @@
 """Editorial data: claims, slips and timeline are validated like the outline, and
 every flagged claim or slip the book quotes is answered by a note."""
 import re
-import shutil
 
 import pytest
-from helpers import BOOKS, ROOT
+from helpers import ROOT, copy_project
 
 from bookmaker.api import check
 from bookmaker.errors import BuildFailed
@@ -14,9 +13,7 @@ from bookmaker.model import ANSWERING_KINDS, Note, excerpts_of
 
 @pytest.fixture
 def project(tmp_path):
-    dest = tmp_path / "p"
-    shutil.copytree(BOOKS / "small", dest, ignore=shutil.ignore_patterns("dist"))
-    return dest
+    return copy_project(tmp_path / "p")
 
 
 def edit(path, old, new):

@@ -3,12 +3,11 @@ and every command of the README on the shipped book and the large test book."""
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
-from helpers import BOOKS, ROOT, assert_valid_epub, pdf_pages
+from helpers import SHIPPED, assert_valid_epub, copy_project, pdf_pages
 from pypdf import PdfReader
 
 from bookmaker import api, build
@@ -31,9 +30,7 @@ def tree(folder):
 
 @pytest.fixture
 def small(tmp_path):
-    project = tmp_path / "small"
-    shutil.copytree(BOOKS / "small", project, ignore=shutil.ignore_patterns("dist"))
-    return project
+    return copy_project(tmp_path / "small")
 
 
 def test_one_pdf_and_epub_per_chapter_and_nothing_else(small, tmp_path):
@@ -134,10 +131,7 @@ def sheet_mm(path):
 
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory):
-    project = tmp_path_factory.mktemp("shipped-handouts") / "reader"
-    for name in ("book", "seeds", "styles"):
-        shutil.copytree(ROOT / name, project / name)
-    return project
+    return copy_project(tmp_path_factory.mktemp("shipped-handouts") / "reader", SHIPPED)
 
 
 def test_readme_commands_on_the_shipped_book(shipped):

@@ -1,13 +1,12 @@
 """The PDF laid out part by part and joined: one tagged document, right numbers, progress."""
 import os
 import pty
-import shutil
 import subprocess
 import sys
 
 import pypdf
 import pytest
-from helpers import BOOKS, pdf_pages
+from helpers import BOOKS, copy_project, pdf_pages
 
 from bookmaker import build
 from bookmaker.render import layout
@@ -60,8 +59,7 @@ def test_styles_needing_the_whole_book_keep_one_layout():
 
 
 def test_progress_on_a_terminal_only_and_not_with_quiet(tmp_path):
-    project = tmp_path / "p"
-    shutil.copytree(BOOKS / "small", project, ignore=shutil.ignore_patterns("dist"))
+    project = copy_project(tmp_path / "p")
 
     def on_terminal(*extra):
         main, child = pty.openpty()
@@ -105,3 +103,32 @@ def test_generated_book_keeps_footnotes_on_their_pages(tmp_path, chapters):
             shown = [i for i, p in enumerate(pages) if tail in " ".join(p.split())]
             note = [i for i, p in enumerate(pages) if f"{excerpt.number}. Author" in p]
             assert note and shown and note[0] in shown, excerpt.number
+
+
+def test_a_footnote_pushed_past_its_part_is_laid_out_again_not_given_up():
+    # A footnote that no longer fits on its part's last page went to the page after,
+    # a stub page of that part's layout, and the whole book fell back to one layout.
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    filler = "".join(f"<p>Line {i} of the part, long enough to be a line.</p>" for i in range(22))
+    note = "A note long enough to need several lines at the foot of the page. " * 6
+    html = ("<html lang='en'><head><title>T</title></head><body>"
+            "<section id='front'><p id='top'>front</p></section>"
+            f"<section id='a'>{filler}<p id='x1'>The quoted words"
+            f"<span id='call1'><span class='fn' id='fn1'>{note}</span></span>, "
+            "and <a href='#top'>a link back</a>.</p></section></body></html>")
+    css = ("@page { size: 100mm 120mm; margin: 10mm } section { break-before: page } "
+           "p { margin: 0; font-size: 8pt; line-height: 10pt; widows: 1; orphans: 1 } "
+           ".fn { float: footnote }")
+    fonts = FontConfiguration()
+    root = layout.parse(html)
+    pieces = layout.split(root, ["a"], {1: ("x1", "x1")}, css)
+    book = layout.BookLayout(root, pieces, lambda tree: layout.html_from_tree(
+        tree, "file:///", weasyprint.urls.URLFetcher()),
+        [weasyprint.CSS(string=css, font_config=fonts)], fonts)
+    book.run()  # raised Unsplittable before
+    pages = book.joined().pages
+    where = {name: i for i, page in enumerate(pages) for name in page.anchors}
+    assert where["call1"] == where["fn1"]
+    assert book.layouts > len(pieces)  # the part was laid out again

@@ -4,7 +4,7 @@ from helpers import OUTLINE, make_project
 
 from bookmaker.api import check
 from bookmaker.errors import BuildFailed
-from bookmaker.match import find_all, normalise, paragraphs
+from bookmaker.match import closest_passage, find_all, normalise, paragraphs
 
 TEXT = ('He said: "It\'s over" — and left.\n\nThe  next   day,\nnothing\u00a0changed.\n\n'
         "Last words here. Last words here.")
@@ -104,3 +104,16 @@ def test_from_not_found_and_to_not_found(tmp_path):
 """)
     assert [e.where.line for e in errors] == [7, 10]
     assert "'from'" in errors[0].message and "'to'" in errors[1].message
+
+
+@pytest.mark.parametrize("asked, shown", [
+    ("The Harbour Treaty was signd in 1899", "The Harbour Treaty was signed in 1899"),
+    ("It was in the words of the mayor", "It was, in the words of the mayor"),
+])
+def test_closest_passage_starts_and_ends_on_whole_words(asked, shown):
+    source = ("Skip to content. The Harbour Treaty was signed in 1899 by the four port towns. "
+              "It was, in the words of the mayor, a triumph of patience.")
+    hint = closest_passage(source, asked)
+    assert hint.startswith(shown)
+    end = source.index(hint.rstrip("…")) + len(hint.rstrip("…"))
+    assert end == len(source) or not source[end].isalnum()  # no word cut at the end either

@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from helpers import BOOKS
+from helpers import copy_project
 
 from bookmaker import build
 from bookmaker import output as output_module
@@ -24,8 +24,7 @@ NAMES = ["the-harbour-treaty.epub", "the-harbour-treaty.pdf"]
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The small book built once; each test copies the project and its dist/."""
-    project = tmp_path_factory.mktemp("built") / "p"
-    shutil.copytree(BOOKS / "small", project, ignore=shutil.ignore_patterns("dist"))
+    project = copy_project(tmp_path_factory.mktemp("built") / "p")
     build(project)
     return project
 

@@ -1,9 +1,8 @@
 """Paper sizes: the page read back, a readable line on every size, footnotes on their page."""
-import shutil
 import statistics
 
 import pytest
-from helpers import BOOKS, ROOT, misplaced_footnotes, pdf_lines
+from helpers import SHIPPED, copy_project, misplaced_footnotes, pdf_lines
 from pypdf import PdfReader
 
 from bookmaker import build
@@ -25,10 +24,7 @@ def page_mm(path):
 
 @pytest.fixture(scope="module")
 def shipped_project(tmp_path_factory):
-    project = tmp_path_factory.mktemp("shipped-paper")
-    for name in ("book", "seeds", "styles"):
-        shutil.copytree(ROOT / name, project / name)
-    return project
+    return copy_project(tmp_path_factory.mktemp("shipped-paper"), SHIPPED)
 
 
 @pytest.fixture(scope="module")
@@ -118,9 +114,7 @@ def test_us_booklets_fold_a_sheet_of_their_name():
 
 @pytest.fixture
 def small_project(tmp_path):
-    project = tmp_path / "p"
-    shutil.copytree(BOOKS / "small", project, ignore=shutil.ignore_patterns("dist"))
-    return project
+    return copy_project(tmp_path / "p")
 
 
 def test_the_outline_sets_the_paper_and_the_command_line_overrides_it(small_project, tmp_path):

@@ -2,7 +2,6 @@
 import http.client
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from helpers import BOOKS, squash
+from helpers import copy_project, squash
 from pypdf import PdfReader
 
 from bookmaker import check
@@ -26,8 +25,7 @@ WAIT_MS = 20_000  # generous: the page updates within about a second on an idle 
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copytree(BOOKS / "small", tmp_path / "p", ignore=shutil.ignore_patterns("dist"))
-    return tmp_path / "p"
+    return copy_project(tmp_path / "p")
 
 
 @pytest.fixture

@@ -1,8 +1,7 @@
 """Two builds of the same project give the same bytes, wherever and whenever they run."""
 import hashlib
-import shutil
 
-from helpers import BOOKS, assert_valid_epub
+from helpers import assert_valid_epub, copy_project
 
 from bookmaker import build
 
@@ -12,8 +11,7 @@ def sha(path):
 
 
 def build_copy(tmp_path, name, monkeypatch, epoch=None):
-    project = tmp_path / name / "project"
-    shutil.copytree(BOOKS / "small", project, ignore=shutil.ignore_patterns("dist"))
+    project = copy_project(tmp_path / name / "project")
     if epoch is None:
         monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     else:

@@ -1,11 +1,10 @@
 """Hostile input: markup in sources and notes stays text; the renderer stays in its sandbox."""
 import os
-import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import BOOKS, assert_valid_epub, pdf_pages
+from helpers import assert_valid_epub, copy_project, pdf_pages
 from lxml import etree
 from pypdf import PdfReader
 
@@ -65,9 +64,7 @@ def test_allowed_path(url, inside):
 
 
 def small_copy(tmp_path):
-    project = tmp_path / "p"
-    shutil.copytree(BOOKS / "small", project, ignore=shutil.ignore_patterns("dist"))
-    return project
+    return copy_project(tmp_path / "p")
 
 
 @pytest.mark.parametrize("css", [

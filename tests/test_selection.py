@@ -1,12 +1,11 @@
 """Chapter selections: the SPEC, the selected book, and the handout it prints as."""
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
 
 import pytest
-from helpers import BOOKS, ROOT, assert_valid_epub, pdf_outline_titles, pdf_pages
+from helpers import BOOKS, ROOT, assert_valid_epub, copy_project, pdf_outline_titles, pdf_pages
 from pypdf import PdfReader
 
 from bookmaker import build
@@ -282,8 +281,7 @@ def test_the_library_refuses_an_unknown_paper_before_reading_the_project(tmp_pat
 
 
 def test_bad_handouts_and_paper_in_the_outline_are_project_errors_with_the_line(tmp_path):
-    project = tmp_path / "p"
-    shutil.copytree(BOOKS / "small", project, ignore=shutil.ignore_patterns("dist"))
+    project = copy_project(tmp_path / "p")
     outline = project / "book" / "outline.yaml"
     text = outline.read_text(encoding="utf-8").replace("chapters:\n", (
         "paper: A3\n"

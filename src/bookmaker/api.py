@@ -146,22 +146,25 @@ def build(project: Path | str = ".", formats: Sequence[str] = BOOK_FORMATS,
     todo = [f for f in formats if f not in fresh]
     if kept is not None and "epub" in todo:
         note_no_page_list(docs, kept, out_dir)
+    with _strict(strict):  # an output left as it was repeats the warnings given while making it
+        for message in dict.fromkeys(m for f in fresh for n in names for m in cache.warnings(n[f])):
+            log.warning("%s", message)
     if todo:
         with OutputFolder(out_dir) as folder:
             with _strict(strict):  # a warning while rendering fails a strict build before commit
                 written = write(docs, sorted(todo, key=FORMATS.index), loaded.files,
                                 loaded.styles, lay, folder, jobs, kept)
                 if "pdf" in todo and "epub" in fresh:  # does each EPUB's page list still hold?
-                    new = [pages_of(w["pdf"][3]) for w in written]
+                    new = [pages_of(w["pdf"].kept) for w in written]
                     if not pages_hold(cache, [n["epub"] for n in names], new):
                         more = write(docs, ["epub"], loaded.files, loaded.styles, lay, folder,
                                      jobs, new)
                         written = [{**w, **m} for w, m in zip(written, more)]
                         fresh = tuple(f for f in fresh if f != "epub")
             for files_of_doc in written:  # the cache: these bytes, from these inputs
-                for fmt, (staged, final, read, pages) in files_of_doc.items():
-                    cache.record(fmt, final, staged, loaded.styles.get(fmt, []), cache.reads(read),
-                                 pages)
+                for fmt, made in files_of_doc.items():
+                    cache.record(fmt, made.final, made.staged, loaded.styles.get(fmt, []),
+                                 cache.reads(made.reads), made.warnings, made.kept)
             cache.stage(folder)  # the manifest is placed together with the outputs it describes
             folder.commit()
     # -- end of the cache's part --

@@ -245,16 +245,27 @@ class BuildCache:
         """An output's name in the manifest: its path in the output folder."""
         return Path(os.path.relpath(target, self.path.parent)).as_posix()
 
+    def warnings(self, target: Path) -> list[str]:
+        """The warnings given while ``target`` was made, for a build that leaves it as it is."""
+        warned = self.entries.get(self._entry(target), {}).get("warnings")
+        return [w for w in warned if isinstance(w, str)] if isinstance(warned, list) else []
+
     def record(self, fmt: str, target: Path, written: Path, stylesheets: Sequence[Stylesheet],
-               reads: Reads, kept: Mapping[str, Any] | None = None) -> None:
-        """Remember that ``written`` (the file about to become ``target``) was made now.
+               reads: Reads, warnings: Sequence[str] = (),
+               kept: Mapping[str, Any] | None = None) -> None:
+        """Remember that ``written`` (the file about to become ``target``) was made now,
+        giving ``warnings``.
 
         The bytes are hashed before the rename, so the entry names exactly the
-        file this build made; ``kept`` is stored with the entry (JSON values); :meth:`save` writes the manifest once all is in place.
+        file this build made; ``kept`` is stored with the entry (JSON values);
+        :meth:`stage` writes the manifest with the outputs.
         """
-        self.entries[self._entry(target)] = {"key": key(self.inputs, fmt, stylesheets, self.options),
-                                     "reads": dict(sorted(reads.files.items())),
-                                     "output": file_digest(written), **(kept or {})}
+        entry = {"key": key(self.inputs, fmt, stylesheets, self.options),
+                 "reads": dict(sorted(reads.files.items())), "output": file_digest(written)}
+        if warnings:
+            entry["warnings"] = list(warnings)
+        entry.update(kept or {})
+        self.entries[self._entry(target)] = entry
 
     def kept(self, target: Path, name: str) -> Any:
         """What was kept with ``target``'s entry under ``name`` (see :meth:`record`),

@@ -22,6 +22,11 @@ _NONCHARACTERS = "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)
                          for plane in range(17))
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
                        + _NONCHARACTERS + "]")
+# The same in two steps, several times faster on megabytes of sources: a class of
+# characters below U+10000 alone is matched from a bitmap, the full one is not.
+_FORBIDDEN_BMP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+                            "\ufdd0-\ufdef\ufffe\uffff]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 # A double-quoted YAML scalar's escapes, as PyYAML's scanner reads them.
 _ESCAPE = re.compile(r"\\(?:([xuU])([0-9A-Fa-f]+)|(.))", re.DOTALL)
 # Letters that look like nothing: Hangul fillers and the blank Braille pattern.
@@ -30,7 +35,9 @@ _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 def first_forbidden(text: str) -> int | None:
     """The index of the first character of ``text`` no book can hold, or None."""
-    found = FORBIDDEN.search(text)
+    found = _FORBIDDEN_BMP.search(text)
+    if _ASTRAL.search(text, 0, found.start() if found else len(text)):
+        found = FORBIDDEN.search(text)  # a noncharacter of another plane may come first
     return found.start() if found else None
 
 

@@ -152,6 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         # `bookmaker find ... | head`: the reader has gone; say nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as exc:  # noqa: BLE001 - a bug of ours or of a library: one line, no traceback
+        if args.debug:
+            raise
+        print(f"bookmaker: internal error: {type(exc).__name__}: {exc}\n"
+              "    hint: nothing was written; run again with --debug for the traceback and report it",
+              file=sys.stderr)
+        return 3
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -25,7 +25,7 @@ from typing import Sequence
 import jinja2
 
 from .export import EXPORTS, write_export
-from .errors import UsageError, WarningRecorder, did_you_mean, display_path
+from .errors import UsageError, WarningRecorder, did_you_mean, display_path, recording
 from .files import ProjectFiles, Stylesheet
 from .model import Book
 from .outline import slugify
@@ -135,18 +135,27 @@ _RUN: _Run | None = None  # set before worker processes are forked
 Reads = dict[str, str]  # a file the renderer read (absolute path) -> the SHA-256 of its bytes
 
 
+@dataclass(frozen=True)
+class Made:
+    """One output staged by :func:`write`: where it is, where it goes, what it was made from,
+    and the warnings given while making it (a cached copy repeats them)."""
+
+    staged: Path
+    final: Path
+    reads: Reads
+    warnings: tuple[str, ...]
+    kept: dict  # what the cache keeps of the page starts (:func:`page_record`)
+
+
 def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
           styles: dict[str, list[Stylesheet]], lay: Layout, folder: OutputFolder,
           jobs: int | None = None, known_pages: list[list[PageStart] | None] | None = None
-          ) -> list[dict[str, tuple[Path, Path, Reads, dict]]]:
+          ) -> list[dict[str, Made]]:
     """Render every document into files staged in ``folder``; returns, per document,
-    format -> (staged file, final path, the files read to make it).  ``jobs``
-    processes (default: one per core) share the handouts.
+    format -> what was made.  ``jobs`` processes (default: one per core) share the handouts.
 
     The EPUB's page list follows the PDF rendered with it, else ``known_pages``
-    (per document: those the cache kept of an up-to-date PDF).  The fourth
-    item of each format's tuple is what the cache keeps of the page starts
-    (:func:`page_record`)."""
+    (per document: those the cache kept of an up-to-date PDF)."""
     from .render.html import environment
 
     global _RUN
@@ -161,7 +170,7 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
     run = _Run(docs, targets, files, environment(files), sheets, lay, folder.workdir,
                known_pages or [None] * len(docs))
     jobs = min(jobs or os.cpu_count() or 1, len(docs))
-    reads: list[dict[str, Reads]] = []
+    made: list[dict[str, tuple[Reads, list[str]]]] = []
     starts: list[list[PageStart] | None] = []
     if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
         _compile_templates(run.env)  # once, here: the workers inherit them compiled
@@ -171,10 +180,10 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
                 futures = [pool.submit(_render_in_worker, i) for i in range(len(docs))]
                 try:
                     for future in futures:
-                        messages, (read, pages) = future.result()
+                        messages, (done, pages) = future.result()
                         for message in messages:
                             log.warning("%s", message)  # recorded here, for --strict
-                        reads.append(read)
+                        made.append(done)
                         starts.append(pages)
                 except BaseException:
                     for future in futures:
@@ -184,13 +193,18 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
             _RUN = None
     else:
         for i in range(len(docs)):
-            read, pages = _render(run, i)
-            reads.append(read)
+            done, pages = _render(run, i)
+            made.append(done)
             starts.append(pages)
-    return [{fmt: (tmp, final, read.get(fmt, {}),
-                   page_record(fmt, pages if "pdf" in staged else known))
+    return [{fmt: Made(tmp, final, *_reads_and_warnings(done.get(fmt)),
+                       page_record(fmt, pages if "pdf" in staged else known))
              for fmt, (tmp, final) in staged.items()}
-            for staged, read, pages, known in zip(targets, reads, starts, run.known_pages)]
+            for staged, done, pages, known in zip(targets, made, starts, run.known_pages)]
+
+
+def _reads_and_warnings(done: tuple[Reads, list[str]] | None) -> tuple[Reads, tuple[str, ...]]:
+    read, warned = done or ({}, [])
+    return read, tuple(dict.fromkeys(warned))
 
 
 def _compile_templates(env: jinja2.Environment) -> None:
@@ -249,7 +263,7 @@ def note_no_page_list(docs: list[Document], kept: list[list[PageStart] | None], 
                           display_path(pdf.with_suffix(".epub")), display_path(pdf))
 
 
-def _render_in_worker(index: int) -> tuple[list[str], tuple[dict[str, Reads], list | None]]:
+def _render_in_worker(index: int) -> tuple[list[str], tuple[dict, list[PageStart] | None]]:
     """Render one document in a worker; its warnings and reads go back to the main process."""
     assert _RUN is not None
     recorder = WarningRecorder()
@@ -258,33 +272,36 @@ def _render_in_worker(index: int) -> tuple[list[str], tuple[dict[str, Reads], li
     return recorder.messages, read
 
 
-def _render(run: _Run, index: int) -> tuple[dict[str, Reads], list[PageStart] | None]:
-    """Render one document in every format; returns what each format's renderer
-    read, and where the pages of the PDF begin (if it made one)."""
+def _render(run: _Run, index: int) -> tuple[dict[str, tuple[Reads, list[str]]],
+                                             list[PageStart] | None]:
+    """Render one document in every format; returns, per format, what its renderer
+    read and the warnings it gave, and where the pages of the PDF begin (if it made one)."""
     from .render.html import RenderedBook
 
     doc = run.docs[index]
     rendered = RenderedBook(doc.book, run.files, run.env)  # shared by the formats
     workdir = run.workdir / f"doc{index}"  # each document's own scratch space
     workdir.mkdir(exist_ok=True)  # a second pass (the EPUBs after their PDFs) shares it
-    reads: dict[str, Reads] = {}
+    made: dict[str, tuple[Reads, list[str]]] = {}
     starts = None  # the PDF's page starts, when this run makes it (it comes first)
     for fmt, (tmp, final) in run.targets[index].items():
-        reads[fmt] = read = {}
-        try:
-            if fmt == "pdf":
-                starts = _write_pdf(rendered, tmp, run, workdir, lambda path, data: read.__setitem__(
-                    str(path), hashlib.sha256(data).hexdigest()))
-            elif fmt in EXPORTS:
-                write_export(doc.book, fmt, tmp)
-            else:
-                from .render.epub import write_epub
-                write_epub(rendered, tmp, run.styles[fmt], workdir,
-                           starts if "pdf" in run.targets[index] else run.known_pages[index],
-                           run.layout.page.name)
-        except OSError as exc:  # the disk is full, the folder vanished, ...
-            raise cannot_write(final, exc.strerror or str(exc)) from None
-    return reads, starts
+        read: Reads = {}
+        with recording(log) as warned:
+            made[fmt] = (read, warned)
+            try:
+                if fmt == "pdf":
+                    starts = _write_pdf(rendered, tmp, run, workdir, lambda path, data: read.__setitem__(
+                        str(path), hashlib.sha256(data).hexdigest()))
+                elif fmt in EXPORTS:
+                    write_export(doc.book, fmt, tmp)
+                else:
+                    from .render.epub import write_epub
+                    write_epub(rendered, tmp, run.styles[fmt], workdir,
+                               starts if "pdf" in run.targets[index] else run.known_pages[index],
+                               run.layout.page.name)
+            except OSError as exc:  # the disk is full, the folder vanished, ...
+                raise cannot_write(final, exc.strerror or str(exc)) from None
+    return made, starts
 
 
 def _write_pdf(rendered, tmp: Path, run: _Run, workdir: Path, record) -> list[PageStart]:

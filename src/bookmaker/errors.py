@@ -6,12 +6,13 @@ errors instead of raising the first one, so a user fixes a whole batch per run.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,17 @@ class WarningRecorder(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def recording(logger: logging.Logger) -> Iterator[list[str]]:
+    """The warnings ``logger`` gives inside the block, while they go on to its other handlers too."""
+    recorder = WarningRecorder()
+    logger.addHandler(recorder)
+    try:
+        yield recorder.messages
+    finally:
+        logger.removeHandler(recorder)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

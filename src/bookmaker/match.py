@@ -113,8 +113,14 @@ def closest_passage(haystack: str, needle: str, width: int = 160) -> str | None:
     found = fuzz.partial_ratio_alignment(probe, hay.text, score_cutoff=40)
     if found is None:
         return None
-    start = hay.offset(found.dest_start)
-    stop = hay.offset(max(found.dest_end - 1, found.dest_start)) + 1
+    # The best window may cut a word (a shift by one scores the same): widen it to whole words.
+    first, last = found.dest_start, max(found.dest_end - 1, found.dest_start)
+    while first > 0 and hay.text[first - 1].isalnum():
+        first -= 1
+    while last + 1 < len(hay.text) and hay.text[last + 1].isalnum():
+        last += 1
+    start = hay.offset(first)
+    stop = hay.offset(last) + 1
     snippet = " ".join(haystack[start:max(stop, start + min(len(needle), width))].split())
     return snippet[:width] + ("…" if len(snippet) > width else "")
 

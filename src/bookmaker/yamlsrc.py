@@ -18,7 +18,7 @@ import yaml
 
 from . import chars
 from .errors import BookError, Errors, Location, did_you_mean
-from .yamlbounds import BoundedLoader
+from .yamlbounds import BoundedCLoader, BoundedLoader
 
 if TYPE_CHECKING:
     from .files import ProjectFiles
@@ -69,7 +69,7 @@ class LineIndex:
         return Location(self.path, line + 1 + self.line_offset, index - self.starts[line] + 1)
 
 
-def _loader_class(text: str, lines: LineIndex) -> type[yaml.SafeLoader]:
+def _loader_class(text: str, lines: LineIndex, base: type = BoundedLoader) -> type:
     def location(mark: yaml.Mark) -> Location:
         return lines.at(mark.index)
 
@@ -82,7 +82,7 @@ def _loader_class(text: str, lines: LineIndex) -> type[yaml.SafeLoader]:
             raise yaml.constructor.ConstructorError(
                 None, None, f"the tag {tag} needs {what}, not a {node.id}", node.start_mark)
 
-    class Loader(BoundedLoader):
+    class Loader(base):
         # A copy of the resolvers without the timestamp rule: dates stay text.
         yaml_implicit_resolvers = {
             key: [r for r in rules if r[0] != "tag:yaml.org,2002:timestamp"]
@@ -145,6 +145,13 @@ def load_yaml(text: str, path: Path, line_offset: int = 0) -> Any:
     ``line_offset`` shifts reported lines, for front matter inside a larger file.
     """
     lines = LineIndex(text, path, line_offset)
+    if BoundedCLoader is not None:
+        # libyaml first; a file it refuses is read again in Python below, whose
+        # messages, marks and limits are the ones reported (and the tests know).
+        try:
+            return yaml.load(str(text), Loader=_loader_class(text, lines, BoundedCLoader))  # noqa: S506
+        except (yaml.YAMLError, BookError):
+            pass
     try:
         return yaml.load(text, Loader=_loader_class(text, lines))  # noqa: S506 (safe loader)
     except yaml.MarkedYAMLError as exc:

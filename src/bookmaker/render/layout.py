@@ -31,8 +31,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from xml.etree.ElementTree import Element
+
+if TYPE_CHECKING:
+    from ..errors import Location
 
 log = logging.getLogger("bookmaker")
 
@@ -59,6 +62,13 @@ def drifted(document, blocks: Blocks) -> Blocks:
         for name in page.anchors:
             page_of.setdefault(name, number)
     return {n: ids for n, ids in blocks.items() if page_of.get(f"call{n}") != page_of.get(f"fn{n}")}
+
+
+def warn_drifted(numbers: Iterable[int], places: Mapping[int, Location]) -> None:
+    """One warning per excerpt whose footnote stayed off its page, naming where it is written."""
+    for number in numbers:
+        log.warning("%s: the footnote of this excerpt (note %d) is not on the page of its "
+                    "excerpt (is the footnote longer than a page?)", places.get(number, "?"), number)
 
 
 def add_breaks(found: Blocks, breaks: list[str]) -> None:
@@ -89,12 +99,13 @@ class Piece:
     calls: Blocks                 # the excerpts called here, and what moves if one drifts
     size: int                     # characters of text, to estimate pages before layout
     breaks: list[str] = field(default_factory=list)  # CSS selectors that start a new page
-    document: object = None
+    laid: bool = False            # laid out at least once
     offset: int = -1              # pages before this piece when it was laid out
     strings_in: dict = field(default_factory=dict)
     strings_out: dict = field(default_factory=dict)
     used: dict[str, int] = field(default_factory=dict)  # ref -> number its layout used
     pages: list = field(default_factory=list)   # the pages kept for the book
+    drifted: list[int] = field(default_factory=list)  # excerpts whose footnote stayed off its page
 
 
 def split(html_root: Element, part_ids: list[str], block_of: Blocks,
@@ -140,7 +151,8 @@ class BookLayout:
     """Lays out the pieces of one book with shared stylesheets and fonts."""
 
     def __init__(self, root: Element, pieces: list[Piece], make_html, stylesheets: list,
-                 fonts, progress: Progress | None = None, where: str = "") -> None:
+                 fonts, progress: Progress | None = None,
+                 places: Mapping[int, Location] | None = None) -> None:
         import weasyprint
 
         self.weasyprint = weasyprint
@@ -150,9 +162,10 @@ class BookLayout:
         self.stylesheets = stylesheets
         self.fonts = fonts
         self.progress = progress
-        self.where = where  # named in warnings
+        self.places = places or {}  # excerpt number -> where it is written, named in warnings
         self.values: dict[str, int] = {}  # anchor -> page number, as last laid out
         self.layouts = 0
+        self.metadata = None  # an empty copy of the front matter's document
         self.rtl = root.get("dir") == "rtl"
 
     # ---- the passes ----------------------------------------------------------------
@@ -163,7 +176,7 @@ class BookLayout:
             changed = False
             offset, strings = 0, {}
             for index, piece in enumerate(self.pieces):
-                if (piece.document is None or piece.offset != offset
+                if (not piece.laid or piece.offset != offset
                         or piece.strings_in != strings
                         or any(self.value(a, index, offset) != v for a, v in piece.used.items())):
                     self._lay_out(index, piece, offset, strings)
@@ -174,9 +187,12 @@ class BookLayout:
                 if self.progress:
                     self.progress(index + 1, len(self.pieces), offset)
             if not changed:
-                return
-        log.warning("page numbers of the contents or cross-references did not settle "
-                    "after %d passes", MAX_PASSES)
+                break
+        else:
+            log.warning("page numbers of the contents or cross-references did not settle "
+                        "after %d passes", MAX_PASSES)
+        for piece in self.pieces:
+            warn_drifted(piece.drifted, self.places)
 
     def _record(self, piece: Piece, offset: int) -> None:
         seen = set()
@@ -190,7 +206,7 @@ class BookLayout:
         """The page number of ``anchor``: as laid out, else an estimate from text size."""
         if anchor in self.values:
             return self.values[anchor]
-        laid = [p for p in self.pieces if p.document is not None]
+        laid = [p for p in self.pieces if p.laid]
         per_char = (sum(len(p.pages) for p in laid) / max(1, sum(p.size for p in laid))
                     if laid else 1 / 2500)
         pages = offset
@@ -210,10 +226,16 @@ class BookLayout:
                 break
             add_breaks(found, piece.breaks)  # and lay out again
             log.info("laying out again: footnotes %s drifted from their page", sorted(found))
-        for number in found:
-            log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
-                        self.where, number)
-        piece.document, piece.used, piece.strings_out = document, used, strings_out
+        kept = {name for page in piece.pages for name in page.anchors}
+        if any(f"fn{n}" not in kept for n in found):
+            raise Unsplittable("a footnote was pushed past the last page of its part")
+        piece.drifted = sorted(found)  # warned about once the book has settled
+        # Only the kept pages live on (and, for the front matter, the document's
+        # metadata): the rest of a layout (the parsed tree's wrapper, the prelude and
+        # stub pages, the layout context) is freed before the next part is laid out.
+        if index == 0:
+            self.metadata = document.copy([])
+        piece.laid, piece.used, piece.strings_out = True, used, strings_out
         piece.offset, piece.strings_in = offset, dict(strings)
 
     def _render(self, index: int, piece: Piece, offset: int, strings: dict):
@@ -242,14 +264,21 @@ class BookLayout:
         if piece.breaks:
             rules.append(", ".join(piece.breaks) + " { break-before: page }")
         extra = [wp.CSS(string="\n".join(rules), font_config=self.fonts)] if rules else []
-        document, context = _render(self.make_html(root), [*self.stylesheets, *extra],
-                                    self.fonts, strings if index > 0 else {})
+        sheets = [*self.stylesheets, *extra]
+        where = self.places.get(min(piece.calls)) if piece.calls else None
+        document, context = guarded(
+            lambda more: _render(self.make_html(root), [*sheets, *more], self.fonts,
+                                 strings if index > 0 else {}),
+            lambda: wp.CSS(string=FOOTNOTE_FALLBACK, font_config=self.fonts), where)
         self.layouts += 1
         start = 1 if index > 0 else 0
         end = len(document.pages) - len(stubs)
         pages = document.pages[start:end]
+        # A footnote deferred past the part's last page lands on a stub page: that is
+        # a drift (the part is laid out again), not a reason to give up the split.
+        notes = {f"fn{n}" for n in piece.calls}
         for page in (*document.pages[:start], *document.pages[end:]):
-            if any(name in piece.ids for name in page.anchors):
+            if any(name in piece.ids and name not in notes for name in page.anchors):
                 raise Unsplittable("a part does not start or end on a page of its own")
         if index > 0 and not pages:
             raise Unsplittable("an empty part")
@@ -269,7 +298,36 @@ class BookLayout:
     def joined(self):
         """One document of every piece's pages, with the front matter's metadata."""
         pages = [page for piece in self.pieces for page in piece.pages]
-        return self.pieces[0].document.copy(pages)
+        return self.metadata.copy(pages)
+
+
+# WeasyPrint 70 can fail inside its own layout (an AttributeError in a flex item's
+# baseline) when a line cannot be placed with its footnote, as footnote-policy:
+# line asks; laid out again with the footnote free to move, the part comes out.
+FOOTNOTE_FALLBACK = "span.footnote { footnote-policy: auto }"
+
+
+def guarded(render: Callable[[list], Any], fallback: Callable[[], Any], where: Location | None):
+    """``render([])``; if WeasyPrint fails inside, ``render([fallback()])``; if that fails
+    too, a BookError naming where the part begins, rather than a traceback."""
+    from ..errors import BookError
+
+    try:
+        return render([])
+    except (BookError, MemoryError, RecursionError):
+        raise
+    except Exception:  # noqa: BLE001 - an error inside WeasyPrint's layout
+        log.info("WeasyPrint failed laying out a part; laying it out again without "
+                 "footnote-policy: line")
+    try:
+        return render([fallback()])
+    except (BookError, MemoryError, RecursionError):
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise BookError(f"WeasyPrint could not lay out the part that starts here "
+                        f"({type(exc).__name__}: {exc})", where,
+                        hint="run with --debug for WeasyPrint's traceback; "
+                             "a very long footnote or a style of the project may be the cause") from exc
 
 
 def html_from_tree(root: Element, base_url: str, fetcher):

@@ -198,7 +198,7 @@ def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style
         with terminal_progress(len(pieces)) as progress:
             book_layout = layout.BookLayout(
                 root, pieces, lambda tree: layout.html_from_tree(tree, base_url, fetcher), css,
-                fonts, progress=progress, where=book.project)
+                fonts, progress=progress, places=places(book))
             try:
                 book_layout.run()
                 return book_layout.joined()
@@ -237,7 +237,15 @@ def _single_document(html: str, book: Book, css: list, fonts, fetcher):
 
     source = weasyprint.HTML(string=html, base_url=Path(book.project).as_uri() + "/",
                              url_fetcher=fetcher)
-    document = source.render(stylesheets=css, font_config=fonts)
+    first = min(places(book).items(), default=(0, None))[1]
+
+    def render(more: list):
+        return layout.guarded(lambda fallback: source.render(stylesheets=[*more, *fallback],
+                                                             font_config=fonts),
+                              lambda: weasyprint.CSS(string=layout.FOOTNOTE_FALLBACK,
+                                                     font_config=fonts), first)
+
+    document = render(css)
     blocks = blocks_of(book)
     breaks: list[str] = []  # CSS selectors of the elements that start a new page
     found = layout.drifted(document, blocks)
@@ -248,9 +256,12 @@ def _single_document(html: str, book: Book, css: list, fonts, fetcher):
         log.info("laying out again: footnotes %s drifted from their page", sorted(found))
         extra = weasyprint.CSS(string=", ".join(breaks) + " { break-before: page; }",
                                font_config=fonts)
-        document = source.render(stylesheets=[*css, extra], font_config=fonts)
+        document = render([*css, extra])
         found = layout.drifted(document, blocks)
-    for number in found:
-        log.warning("%s: the footnote of excerpt %d is not on the page of its excerpt",
-                    book.project, number)
+    layout.warn_drifted(sorted(found), places(book))
     return document
+
+
+def places(book: Book) -> dict:
+    """Where each excerpt is written (a Location), by its footnote number."""
+    return {e.number: e.loc for chapter in book.chapters for e in chapter.excerpts()}
