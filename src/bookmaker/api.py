@@ -18,13 +18,16 @@ from typing import Iterator, Sequence
 from .cache import BuildCache, Inputs
 from .errors import BookError, BuildFailed, Errors, UsageError, WarningRecorder
 from .files import ProjectFiles, Stylesheet, max_bytes_from_env
-from .documents import check_options, layout, note_leftovers, output_name, plan, write
+from .export import EXPORTS
+from .documents import (check_options, kept_pages, layout, note_leftovers, note_no_page_list,
+                        output_name, pages_hold, pages_of, plan, write)
 from .fontcheck import check_coverage
 from .loader import load_book
 from .model import Book
 from .output import OutputFolder
 
-FORMATS = ("pdf", "epub")
+BOOK_FORMATS = ("pdf", "epub")  # the books; "all" on the command line
+FORMATS = (*BOOK_FORMATS, *EXPORTS)  # and the bibliographies of their sources
 BUILTIN_STYLES = Path(__file__).resolve().parent / "styles"
 log = logging.getLogger("bookmaker")
 
@@ -43,6 +46,14 @@ class BuildResult:
     def paths(self) -> list[Path]:
         """Every file written, in order."""
         return [*self.outputs.values(), *(p for h in self.handouts.values() for p in h.values())]
+
+    def format_of(self, path: Path) -> str | None:
+        """The format of a file this build wrote or left up to date."""
+        for files in (self.outputs, *self.handouts.values()):
+            for fmt, written in files.items():
+                if written == path:
+                    return fmt
+        return None
 
 
 @contextmanager
@@ -82,18 +93,20 @@ def load(project: Path | str, strict: bool = False) -> Loaded:
         files = ProjectFiles(project_dir(project), max_bytes_from_env())
         book = load_book(files.root, files)
         check_coverage(book)
-        styles = {fmt: stylesheets(files, "print" if fmt == "pdf" else fmt) for fmt in FORMATS}
+        styles = {fmt: stylesheets(files, "print" if fmt == "pdf" else fmt) for fmt in BOOK_FORMATS}
         errors = Errors()
         check_templates(environment(files), errors)
         errors.check()
     return Loaded(book, files, styles)
 
 
-def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
+def build(project: Path | str = ".", formats: Sequence[str] = BOOK_FORMATS,
           out: Path | str | None = None, strict: bool = False, *, chapters: str | None = None,
           paper: str | None = None, handouts: bool = False, booklet: bool = False,
           jobs: int | None = None, force: bool = False) -> BuildResult:
-    """Build the requested formats into ``out`` (default ``PROJECT/dist``).
+    """Build the requested formats into ``out`` (default ``PROJECT/dist``): the
+    books (``pdf``, ``epub``) and the bibliographies of their sources (``csl``:
+    CSL-JSON as ``STEM.json``, ``bibtex``: ``STEM.bib``; see :mod:`bookmaker.export`).
 
     ``chapters`` selects chapters (a SPEC such as ``"3"``, ``"2-4"`` or a handout
     of the outline) into ``STEM.SELECTION.pdf``; ``handouts`` writes one file per
@@ -109,7 +122,7 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
     options = dict(locals())  # every parameter: an option added later joins the cache key by itself
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise UsageError(f"unknown format {unknown[0] if unknown else '(none)'}; choose pdf, epub or all")
+        raise UsageError(f"unknown format {unknown[0] if unknown else '(none)'}; choose {', '.join(FORMATS)} or all")
     check_options(formats, paper, booklet)
     files = ProjectFiles(project_dir(project), max_bytes_from_env())
     inputs = Inputs.snapshot(files)  # hashed before anything reads them
@@ -123,19 +136,35 @@ def build(project: Path | str = ".", formats: Sequence[str] = FORMATS,
     # -- the cache: skip the formats whose every output is up to date --
     cache = BuildCache(out_dir, inputs, options)
     fresh = () if force else tuple(f for f in formats if all(
-        cache.fresh(f, n[f], loaded.styles[f]) for n in names))
+        cache.fresh(f, n[f], loaded.styles.get(f, [])) for n in names))
+    kept = None  # the page starts kept with the up-to-date PDFs, for the EPUBs' page lists
+    if "epub" in formats and ("pdf" not in formats or "pdf" in fresh):
+        pdfs = [n.get("pdf") or out_dir / output_name(doc, "pdf", False) for doc, n in zip(docs, names)]
+        kept = kept_pages(pdfs, lambda pdf: cache.fresh("pdf", pdf, loaded.styles["pdf"]), cache)
+        if "epub" in fresh and not pages_hold(cache, [n["epub"] for n in names], kept):
+            fresh = tuple(f for f in fresh if f != "epub")
     todo = [f for f in formats if f not in fresh]
+    if kept is not None and "epub" in todo:
+        note_no_page_list(docs, kept, out_dir)
     with _strict(strict):  # an output left as it was repeats the warnings given while making it
         for message in dict.fromkeys(m for f in fresh for n in names for m in cache.warnings(n[f])):
             log.warning("%s", message)
     if todo:
         with OutputFolder(out_dir) as folder:
             with _strict(strict):  # a warning while rendering fails a strict build before commit
-                written = write(docs, todo, loaded.files, loaded.styles, lay, folder, jobs)
+                written = write(docs, sorted(todo, key=FORMATS.index), loaded.files,
+                                loaded.styles, lay, folder, jobs, kept)
+                if "pdf" in todo and "epub" in fresh:  # does each EPUB's page list still hold?
+                    new = [pages_of(w["pdf"].kept) for w in written]
+                    if not pages_hold(cache, [n["epub"] for n in names], new):
+                        more = write(docs, ["epub"], loaded.files, loaded.styles, lay, folder,
+                                     jobs, new)
+                        written = [{**w, **m} for w, m in zip(written, more)]
+                        fresh = tuple(f for f in fresh if f != "epub")
             for files_of_doc in written:  # the cache: these bytes, from these inputs
                 for fmt, made in files_of_doc.items():
-                    cache.record(fmt, made.final, made.staged, loaded.styles[fmt],
-                                 cache.reads(made.reads), made.warnings)
+                    cache.record(fmt, made.final, made.staged, loaded.styles.get(fmt, []),
+                                 cache.reads(made.reads), made.warnings, made.kept)
             cache.stage(folder)  # the manifest is placed together with the outputs it describes
             folder.commit()
     # -- end of the cache's part --

@@ -251,18 +251,27 @@ class BuildCache:
         return [w for w in warned if isinstance(w, str)] if isinstance(warned, list) else []
 
     def record(self, fmt: str, target: Path, written: Path, stylesheets: Sequence[Stylesheet],
-               reads: Reads, warnings: Sequence[str] = ()) -> None:
+               reads: Reads, warnings: Sequence[str] = (),
+               kept: Mapping[str, Any] | None = None) -> None:
         """Remember that ``written`` (the file about to become ``target``) was made now,
         giving ``warnings``.
 
         The bytes are hashed before the rename, so the entry names exactly the
-        file this build made; :meth:`stage` writes the manifest with the outputs.
+        file this build made; ``kept`` is stored with the entry (JSON values);
+        :meth:`stage` writes the manifest with the outputs.
         """
         entry = {"key": key(self.inputs, fmt, stylesheets, self.options),
                  "reads": dict(sorted(reads.files.items())), "output": file_digest(written)}
         if warnings:
             entry["warnings"] = list(warnings)
+        entry.update(kept or {})
         self.entries[self._entry(target)] = entry
+
+    def kept(self, target: Path, name: str) -> Any:
+        """What was kept with ``target``'s entry under ``name`` (see :meth:`record`),
+        or None.  A PDF keeps where its pages begin (the EPUB's page list), an
+        EPUB the hash of the page starts it followed."""
+        return self.entries.get(self._entry(target), {}).get(name)
 
     def stage(self, folder: "OutputFolder") -> None:
         """Stage the manifest in ``folder``, to be placed together with the outputs.

@@ -25,7 +25,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     b = sub.add_parser("build", help="check the project, then build the PDF and the EPUB")
     b.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
-    b.add_argument("--format", choices=("pdf", "epub", "all"), default="all")
+    b.add_argument("--format", type=format_list, default="all", metavar="FORMAT[,FORMAT]",
+                   help="pdf, epub, csl (the sources as CSL-JSON, STEM.json), bibtex (STEM.bib), "
+                        "or all (pdf and epub; the default); several joined by commas: pdf,bibtex")
     b.add_argument("--out", metavar="DIR", help="output folder (default: PROJECT_DIR/dist)")
     b.add_argument("--force", action="store_true", help="render again even if nothing changed")
     b.add_argument("--quiet", action="store_true", help="no progress, only warnings and errors")
@@ -60,6 +62,21 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--open", action="store_true", help="open the page in the web browser")
     v.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
+
+
+def format_list(text: str) -> tuple[str, ...]:
+    """``--format``: one format or several joined by commas; ``all`` is the PDF and the EPUB."""
+    from .api import BOOK_FORMATS, FORMATS
+
+    found: list[str] = []
+    for name in filter(None, (bit.strip().lower() for bit in text.split(","))):
+        if name not in (*FORMATS, "all"):
+            raise argparse.ArgumentTypeError(f"unknown format '{name}' (choose from "
+                                             f"{', '.join(FORMATS)}, all)")
+        found += [f for f in (BOOK_FORMATS if name == "all" else (name,)) if f not in found]
+    if not found:
+        raise argparse.ArgumentTypeError("no format given")
+    return tuple(found)
 
 
 def add_source_commands(sub: argparse._SubParsersAction) -> None:
@@ -152,14 +169,14 @@ def build_command(args: argparse.Namespace) -> int:
     from .api import build
 
     started = time.perf_counter()
-    formats = ("pdf", "epub") if args.format == "all" else (args.format,)
+    formats = args.format
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     result = build(args.project, formats, args.out, strict=args.strict, chapters=args.chapters,
                    paper=args.paper, handouts=args.handouts, booklet=args.booklet, jobs=args.jobs,
                    force=args.force)
     for path in result.paths:
-        fresh = path.suffix.lstrip(".") in result.up_to_date
+        fresh = result.format_of(path) in result.up_to_date
         print(f"{'up to date' if fresh else 'wrote'}: {display_path(path)}" if fresh
               else f"wrote {display_path(path)}")
     if not args.quiet:

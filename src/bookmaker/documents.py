@@ -12,6 +12,7 @@ are the same bytes as a serial run's (tests/test_handouts.py).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import multiprocessing
 import os
@@ -23,16 +24,18 @@ from typing import Sequence
 
 import jinja2
 
+from .export import EXPORTS, write_export
 from .errors import UsageError, WarningRecorder, did_you_mean, display_path, recording
 from .files import ProjectFiles, Stylesheet
 from .model import Book
 from .outline import slugify
 from .output import OutputFolder, cannot_write
+from .render.pages import PageStart
 from .paper import DEFAULT, PAPERS, Paper, booklet as booklet_layout
 from .selection import parse, select
 
 BUILTIN_STYLES = Path(__file__).resolve().parent / "styles"
-HANDOUT_NAME = re.compile(r"^\d+-[A-Za-z][A-Za-z0-9_-]*\.(pdf|epub)$")
+HANDOUT_NAME = re.compile(r"^\d+-[A-Za-z][A-Za-z0-9_-]*\.(pdf|epub|json|bib)$")
 log = logging.getLogger("bookmaker")
 progress = logging.getLogger("bookmaker.progress")
 
@@ -61,7 +64,8 @@ def check_options(formats: Sequence[str], paper: str | None, booklet: bool) -> N
         raise UsageError(f"unknown paper size '{paper}'; choose {', '.join(PAPERS)}"
                          + (f" ({hint})" if hint else ""))
     if booklet and "pdf" not in formats:
-        raise UsageError("--booklet imposes the PDF; it cannot be used with --format epub")
+        raise UsageError("--booklet imposes the PDF; it cannot be used with "
+                         f"--format {','.join(formats)}")
 
 
 def layout(book: Book, paper: str | None, booklet: bool) -> Layout:
@@ -101,7 +105,7 @@ def note_leftovers(out_dir: Path, written: list[dict[str, Path]]) -> None:
 
 
 def output_name(doc: Document, fmt: str, booklet: bool) -> str:
-    return f"{doc.stem}{'-booklet' if booklet and fmt == 'pdf' else ''}.{fmt}"
+    return f"{doc.stem}{'-booklet' if booklet and fmt == 'pdf' else ''}.{EXPORTS.get(fmt, fmt)}"
 
 
 def page_styles(sheets: list[Stylesheet], page: Paper) -> list[Stylesheet]:
@@ -122,6 +126,7 @@ class _Run:
     styles: dict[str, list[Stylesheet]]
     layout: Layout
     workdir: Path
+    known_pages: list[list[PageStart] | None]  # per document: kept from an earlier PDF, if any
 
 
 _RUN: _Run | None = None  # set before worker processes are forked
@@ -139,13 +144,18 @@ class Made:
     final: Path
     reads: Reads
     warnings: tuple[str, ...]
+    kept: dict  # what the cache keeps of the page starts (:func:`page_record`)
 
 
 def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
           styles: dict[str, list[Stylesheet]], lay: Layout, folder: OutputFolder,
-          jobs: int | None = None) -> list[dict[str, Made]]:
+          jobs: int | None = None, known_pages: list[list[PageStart] | None] | None = None
+          ) -> list[dict[str, Made]]:
     """Render every document into files staged in ``folder``; returns, per document,
-    format -> what was made.  ``jobs`` processes (default: one per core) share the handouts."""
+    format -> what was made.  ``jobs`` processes (default: one per core) share the handouts.
+
+    The EPUB's page list follows the PDF rendered with it, else ``known_pages``
+    (per document: those the cache kept of an up-to-date PDF)."""
     from .render.html import environment
 
     global _RUN
@@ -157,9 +167,11 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
             staged[fmt] = (folder.stage(name), folder.path / name)
         targets.append(staged)
     sheets = {**styles, "pdf": page_styles(styles["pdf"], lay.page)} if "pdf" in styles else styles
-    run = _Run(docs, targets, files, environment(files), sheets, lay, folder.workdir)
+    run = _Run(docs, targets, files, environment(files), sheets, lay, folder.workdir,
+               known_pages or [None] * len(docs))
     jobs = min(jobs or os.cpu_count() or 1, len(docs))
     made: list[dict[str, tuple[Reads, list[str]]]] = []
+    starts: list[list[PageStart] | None] = []
     if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
         _compile_templates(run.env)  # once, here: the workers inherit them compiled
         _RUN = run
@@ -168,10 +180,11 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
                 futures = [pool.submit(_render_in_worker, i) for i in range(len(docs))]
                 try:
                     for future in futures:
-                        messages, done = future.result()
+                        messages, (done, pages) = future.result()
                         for message in messages:
                             log.warning("%s", message)  # recorded here, for --strict
                         made.append(done)
+                        starts.append(pages)
                 except BaseException:
                     for future in futures:
                         future.cancel()
@@ -179,9 +192,14 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
         finally:
             _RUN = None
     else:
-        made = [_render(run, i) for i in range(len(docs))]
-    return [{fmt: Made(tmp, final, *_reads_and_warnings(done.get(fmt)))
-             for fmt, (tmp, final) in staged.items()} for staged, done in zip(targets, made)]
+        for i in range(len(docs)):
+            done, pages = _render(run, i)
+            made.append(done)
+            starts.append(pages)
+    return [{fmt: Made(tmp, final, *_reads_and_warnings(done.get(fmt)),
+                       page_record(fmt, pages if "pdf" in staged else known))
+             for fmt, (tmp, final) in staged.items()}
+            for staged, done, pages, known in zip(targets, made, starts, run.known_pages)]
 
 
 def _reads_and_warnings(done: tuple[Reads, list[str]] | None) -> tuple[Reads, tuple[str, ...]]:
@@ -199,7 +217,53 @@ def _compile_templates(env: jinja2.Environment) -> None:
             pass
 
 
-def _render_in_worker(index: int) -> tuple[list[str], dict[str, tuple[Reads, list[str]]]]:
+def page_record(fmt: str, pages: list[PageStart] | None) -> dict:
+    """What the cache keeps of a run's page starts: a PDF's own, and, for an
+    EPUB, the hash of the page starts its page list follows."""
+    if fmt == "pdf":
+        return {"pages": [p.as_json() for p in pages]} if pages is not None else {}
+    if fmt == "epub":
+        return {"page_list": pages_digest(pages)}
+    return {}
+
+
+def pages_digest(pages: list[PageStart] | None) -> str | None:
+    if pages is None:
+        return None
+    return hashlib.sha256(json.dumps([p.as_json() for p in pages]).encode()).hexdigest()
+
+
+def pages_of(record: dict) -> list[PageStart] | None:
+    """The page starts of a PDF's :func:`page_record`."""
+    pages = record.get("pages") if isinstance(record, dict) else None
+    try:
+        return [PageStart.from_json(p) for p in pages] if isinstance(pages, list) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def kept_pages(pdfs: list[Path], fresh_pdf, cache) -> list[list[PageStart] | None]:
+    """For EPUBs built without their PDFs: the page starts the cache kept with
+    each PDF, if that PDF is up to date (``fresh_pdf(path)``)."""
+    return [pages_of({"pages": cache.kept(pdf, "pages")}) if fresh_pdf(pdf) else None
+            for pdf in pdfs]
+
+
+def pages_hold(cache, epubs: list[Path], pages: list[list[PageStart] | None]) -> bool:
+    """Whether each EPUB's page list followed exactly these page starts."""
+    return all(cache.kept(epub, "page_list") == pages_digest(p) for epub, p in zip(epubs, pages))
+
+
+def note_no_page_list(docs: list[Document], kept: list[list[PageStart] | None], out_dir: Path) -> None:
+    for doc, pages in zip(docs, kept):
+        if pages is None:
+            pdf = out_dir / output_name(doc, "pdf", False)
+            progress.info("note: %s gets no page list: there is no up-to-date %s to take the "
+                          "print pages from (build the PDF with it)",
+                          display_path(pdf.with_suffix(".epub")), display_path(pdf))
+
+
+def _render_in_worker(index: int) -> tuple[list[str], tuple[dict, list[PageStart] | None]]:
     """Render one document in a worker; its warnings and reads go back to the main process."""
     assert _RUN is not None
     recorder = WarningRecorder()
@@ -208,43 +272,49 @@ def _render_in_worker(index: int) -> tuple[list[str], dict[str, tuple[Reads, lis
     return recorder.messages, read
 
 
-def _render(run: _Run, index: int) -> dict[str, tuple[Reads, list[str]]]:
+def _render(run: _Run, index: int) -> tuple[dict[str, tuple[Reads, list[str]]],
+                                             list[PageStart] | None]:
     """Render one document in every format; returns, per format, what its renderer
-    read and the warnings it gave."""
+    read and the warnings it gave, and where the pages of the PDF begin (if it made one)."""
     from .render.html import RenderedBook
 
     doc = run.docs[index]
     rendered = RenderedBook(doc.book, run.files, run.env)  # shared by the formats
     workdir = run.workdir / f"doc{index}"  # each document's own scratch space
-    workdir.mkdir()
+    workdir.mkdir(exist_ok=True)  # a second pass (the EPUBs after their PDFs) shares it
     made: dict[str, tuple[Reads, list[str]]] = {}
+    starts = None  # the PDF's page starts, when this run makes it (it comes first)
     for fmt, (tmp, final) in run.targets[index].items():
         read: Reads = {}
         with recording(log) as warned:
             made[fmt] = (read, warned)
             try:
                 if fmt == "pdf":
-                    _write_pdf(rendered, tmp, run, workdir,
-                               lambda path, data: read.__setitem__(str(path), hashlib.sha256(data).hexdigest()))
+                    starts = _write_pdf(rendered, tmp, run, workdir, lambda path, data: read.__setitem__(
+                        str(path), hashlib.sha256(data).hexdigest()))
+                elif fmt in EXPORTS:
+                    write_export(doc.book, fmt, tmp)
                 else:
                     from .render.epub import write_epub
-                    write_epub(rendered, tmp, run.styles[fmt], workdir)
+                    write_epub(rendered, tmp, run.styles[fmt], workdir,
+                               starts if "pdf" in run.targets[index] else run.known_pages[index],
+                               run.layout.page.name)
             except OSError as exc:  # the disk is full, the folder vanished, ...
                 raise cannot_write(final, exc.strerror or str(exc)) from None
-    return made
+    return made, starts
 
 
-def _write_pdf(rendered, tmp: Path, run: _Run, workdir: Path, record) -> None:
+def _write_pdf(rendered, tmp: Path, run: _Run, workdir: Path, record) -> list[PageStart]:
     from .render.pdf import write_pdf
 
     if run.layout.sheet is None:
-        write_pdf(rendered, tmp, run.styles["pdf"], workdir, record)
-        return
+        return write_pdf(rendered, tmp, run.styles["pdf"], workdir, record)
     from .impose import impose
 
     pages = workdir / "pages.pdf"
-    write_pdf(rendered, pages, run.styles["pdf"], workdir, record)
+    starts = write_pdf(rendered, pages, run.styles["pdf"], workdir, record)
     book = rendered.book
     impose(pages, tmp, run.layout.sheet, book.extract.title if book.extract else book.title,
            book.date)
     pages.unlink()
+    return starts

@@ -44,6 +44,9 @@ RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "nq
                            "syr", "ug", "ur", "yi"})
 VERDICT_LABELS = {"correct": "Correct", "wrong": "Wrong", "doubtful": "Doubtful",
                   "unverified": "Unverified", "unsupported": "Unsupported"}
+# The claims matrix's marks, told apart without colour (DejaVu Sans draws them).
+VERDICT_SYMBOLS = {"correct": "\u2713", "wrong": "\u2717", "doubtful": "?",
+                   "unverified": "\u2026", "unsupported": "\u2205"}
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,12 @@ class RenderedBook:
         return Part(chapter.id, chapter.title, "chapter", body, self._numbers.get(chapter.id))
 
     def _appendix(self, part_id: str, title: str, template: str) -> Part:
-        body = render(self.env, template, **self._context(part_id=part_id, title=title, target="any"))
+        from .figures import timeline_figure
+
+        context = self._context(part_id=part_id, title=title, target="any")
+        if template == "timeline.html":  # the figure beside the list, laid out here
+            context["figure"] = timeline_figure(self.book, context["sources"])
+        body = render(self.env, template, **context)
         return Part(part_id, title, "appendix", body)
 
 
@@ -129,6 +137,7 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
     env.filters["direction"] = direction
     language_name = env.filters["language"]
     env.globals.update(note_labels=NOTE_LABELS, note_icons=NOTE_ICONS, verdict_labels=VERDICT_LABELS,
+                       verdict_symbols=VERDICT_SYMBOLS, claim_makers=claim_makers,
                        names=join_names, split_last=split_last, short_name=_list_name,
                        caption=citations.caption, short_form=citations.short_form,
                        cite_full=lambda s: citations.attribution(s, language_name, human_date),
@@ -205,3 +214,9 @@ def split_last(paragraph: str) -> tuple[str, str]:
 def short_name(source: Source) -> str:
     """A source as a name stands in a caption or a list (see :mod:`.citations`)."""
     return citations.name(source)
+
+
+def claim_makers(claims, sources: dict) -> list[Source]:
+    """The sources (of ``sources``, in their order) that make at least one of ``claims``."""
+    making = {m.source for c in claims for m in c.made_by}
+    return [s for sid, s in sources.items() if sid in making]

@@ -23,6 +23,7 @@ from ..files import ProjectFiles, Stylesheet
 from ..model import Book, Compare, Heading, excerpts_of
 from . import layout
 from .html import PACKAGE_DIR, RenderedBook
+from .pages import PageStart, page_starts
 from .templates import render
 
 
@@ -144,8 +145,10 @@ def book_time(book: Book) -> dt.datetime:
 
 
 def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet],
-              workdir: Path, record: Callable[[Path, bytes], None] | None = None) -> None:
-    """Render the whole book into ``target`` (a temporary path the caller renames).
+              workdir: Path, record: Callable[[Path, bytes], None] | None = None
+              ) -> list[PageStart]:
+    """Render the whole book into ``target`` (a temporary path the caller renames);
+    returns where each page begins (:mod:`.pages`), for the EPUB's page list.
 
     ``workdir`` is scratch space inside the output folder, removed by the caller;
     ``record``, if given, is called with each file the renderer reads and its bytes.
@@ -169,6 +172,7 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
             # WeasyPrint dates an attachment with the clock; the book's date keeps the bytes stable.
             attachment.created = attachment.modified = book_time(book)
         document.write_pdf(target, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+        return page_starts(document, [p.id for p in rendered.parts("pdf")])
     except weasyprint.urls.FatalURLFetchingError:
         what, url = refused[-1] if refused else ("refused to load", "a resource")
         if what == "refused to load":

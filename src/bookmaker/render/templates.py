@@ -34,7 +34,7 @@ from ..files import ProjectFiles
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.html$")
 MODEL_MODULES = ("bookmaker.model", "bookmaker.errors", "bookmaker.render.html",
-                 "bookmaker.references")
+                 "bookmaker.references", "bookmaker.render.figures")
 # Methods of the model a template may call: they compute from data, read nothing.
 MODEL_METHODS = {"Book": {"source", "chapters_quoting"}, "Chapter": {"excerpts"},
                  "Claim": {"flagged"}, "Location": {"name"},
