@@ -145,3 +145,10 @@ def test_a_short_timeline_gets_a_figure_too(request, book):
     assert len(figure.marks) == 2 and [b.years for b in figure.breaks] == ["1892–1900"]
     with zipfile.ZipFile(result.outputs["epub"]) as z:
         assert b'role="img"' in z.read("EPUB/timeline.xhtml")
+
+
+def test_column_heads_are_letters_not_quote_marks():
+    from bookmaker.render.figures import abbreviations
+
+    assert abbreviations(["Kartsev", "\u201cWhy The USSR Was Not Accepted\u201d", "Polonsky"]) == ["K", "W", "P"]
+    assert abbreviations(["Polonsky", "Putin"]) == ["Po", "Pu"]

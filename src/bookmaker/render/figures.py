@@ -125,10 +125,11 @@ def label_of(event: Event, md) -> str:
 
 def abbreviations(names: list[str]) -> list[str]:
     """Short, distinct column heads: the first letter, or more where two share it."""
+    letters = ["".join(ch for ch in n if ch.isalnum()) or n for n in names]  # no quote marks
     size = 1
-    while size < 4 and len({n[:size] for n in names}) < len(names):
+    while size < 4 and len({n[:size] for n in letters}) < len(letters):
         size += 1
-    return [n[:size] for n in names]
+    return [n[:size] for n in letters]
 
 
 def timeline_figure(book: Book, sources: dict) -> TimelineFigure | None:
