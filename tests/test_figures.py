@@ -90,7 +90,7 @@ def test_the_figure_in_the_epub_is_an_image_whose_text_alternative_is_the_list(s
     listing = doc.find(f'.//x:ol[@id="{described[-1]}"]', NS)
     assert len(listing.findall("x:li", NS)) == len(result.book.editorial.events)
     labels = ["".join(t.itertext()) for t in svg.iterfind(".//svg:text", NS)]
-    assert any(label.startswith("Stalin receives the French ambassador") for label in labels)
+    assert any(label.startswith("Stalin receives Louis Joxe") for label in labels)
     item = package.xpath('//opf:item[@href="timeline.xhtml"]', namespaces=NS)[0]
     assert "svg" in item.get("properties").split()
 
@@ -103,13 +103,16 @@ def test_the_claims_matrix(shipped_book):
     table = doc.find('.//x:table[@id="claims-matrix"]', NS)
     heads = [th.xpath("string()") for th in table.findall("x:thead/x:tr/x:th", NS)]
     assert heads == ["Source", *(c.id for c in book.editorial.claims), "Slips"]
-    from bookmaker.render.html import claim_makers, short_name
+    from bookmaker.render.citations import list_name
+    from bookmaker.render.html import claim_makers
 
     rows = [(row.find("x:th", NS).xpath("string()"), row.findall("x:td", NS))
             for row in table.findall("x:tbody/x:tr", NS)]
     claims = list(book.editorial.claims)
     makers = claim_makers(claims, {s.id: s for s in book.sources})
-    assert [name for name, _ in rows] == [short_name(s) for s in makers]
+    # named as in every list and table: the surnames, "the unsigned text"
+    assert [name for name, _ in rows] == [list_name(s, book.sources) for s in makers]
+    assert "the unsigned text" in [name for name, _ in rows]
     assert len(rows) == 5
     for source, (name, cells) in zip(makers, rows):
         for claim, cell in zip(claims, cells):
