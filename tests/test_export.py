@@ -6,7 +6,7 @@ import sys
 
 import bibtexparser
 import pytest
-from helpers import BOOKS, ROOT
+from helpers import OUTLINE, BOOKS, ROOT
 
 from bookmaker import build
 from bookmaker.cache import MANIFEST
@@ -109,16 +109,10 @@ language: pt
 ---
 The first sentence. The second sentence.
 """
-    project = make_project(tmp_path / "p", """\
-        title: T
-        editors: [E]
-        language: en
-        chapters:
-          - title: C
-            content:
-              - excerpt: one
-                quote: The first sentence.
-        """, {"one": source})
+    project = make_project(tmp_path / "p", OUTLINE.format(blocks="""\
+      - excerpt: one
+        quote: The first sentence.
+"""), {"one": source})
     result = build(project, ["bibtex", "csl"], out=tmp_path / "out")
     library = bibtexparser.parse_string(result.outputs["bibtex"].read_text(encoding="utf-8"))
     entry = library.entries[0]
