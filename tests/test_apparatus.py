@@ -207,6 +207,8 @@ def test_epub_short_forms_link_to_the_full_entry(book):
     assert {a.get("href") for a in shorts} <= {"sources.xhtml#src-alpha", "sources.xhtml#src-anon",
                                                 "sources.xhtml#src-beta"}
     assert 'id="src-alpha"' in files["EPUB/sources.xhtml"]
+    for a in shorts:  # one stop after the short form: "Author 2020." but "... n.d." not "n.d.."
+        assert "".join(a.itertext()).rstrip(".") + "." == "".join(a.itertext()) + (a.tail or "")
     assert_valid_epub(book.outputs["epub"])
     assert run_ace(book.outputs["epub"]) == []
 
