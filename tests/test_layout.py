@@ -135,3 +135,110 @@ def test_a_footnote_pushed_past_its_part_is_laid_out_again_not_given_up():
     where = {name: i for i, page in enumerate(pages) for name in page.anchors}
     assert where["call1"] == where["fn1"]
     assert book.layouts > len(pieces)  # the part was laid out again
+
+
+def lay_out_parts(html: str, css: str, part_ids: list[str]):
+    """The book of ``html`` laid out part by part, and how many pages WeasyPrint made."""
+    import weasyprint
+    import weasyprint.layout.page as page_module
+    from weasyprint.text.fonts import FontConfiguration
+
+    made = []  # (layout, page index) of every page WeasyPrint made
+    remake = page_module.remake_page
+
+    def counting(index, context, *args):
+        made.append((id(context), index))
+        return remake(index, context, *args)
+
+    page_module.remake_page = counting
+    try:
+        fonts = FontConfiguration()
+        root = layout.parse(html)
+        pieces = layout.split(root, part_ids, {}, css)
+        book = layout.BookLayout(root, pieces, lambda tree: layout.html_from_tree(
+            tree, "file:///", weasyprint.urls.URLFetcher()),
+            [weasyprint.CSS(string=css, font_config=fonts)], fonts)
+        book.run()
+    finally:
+        page_module.remake_page = remake
+    return book, book.joined().pages, made
+
+
+REFS_CSS = ("@page { size: 100mm 120mm; margin: 10mm; @bottom-center { content: counter(page) } } "
+            "section { break-before: page } p { margin: 0; font: 8pt/10pt serif } "
+            "a.ref::after { content: ', p. ' target-counter(attr(href), page) }")
+
+
+def printed_refs(pages) -> dict[str, str]:
+    """What each page says of the anchors it refers to: {anchor: 'p. N', ...}."""
+    found = {}
+    for page in pages:
+        for box in page._page_box.descendants():
+            if box.element_tag == "a::after":
+                found[box.element.get("href")[1:]] = "".join(
+                    t.text for t in box.descendants() if hasattr(t, "text"))
+    return found
+
+
+def test_each_part_is_laid_out_once_and_later_numbers_are_printed_in_place():
+    # Part a refers forward to an anchor of part c, whose page it can only guess from
+    # the amount of text: part b's pages hold none, so the guess is short.  The guess has
+    # as many digits as the right number, so the right one is printed in its place: no
+    # part is laid out twice but the front matter (whose one-digit guesses were made
+    # before any part was laid out), and no page twice within one layout (WeasyPrint's
+    # own repagination made every page with a reference three times).
+    filler = "".join(f"<p>Line {i} of the part, long enough to fill a line.</p>" for i in range(120))
+    html = ("<html lang='en'><head><title>T</title></head><body>"
+            "<section id='front'><p><a class='ref' href='#a'>A</a> "
+            "<a class='ref' href='#c'>C</a></p></section>"
+            f"<section id='p0'>{filler}</section>"
+            "<section id='a'><p>See <a class='ref' href='#deep-c'>further</a>.</p></section>"
+            "<section id='b'>" + "<div style='height: 90mm'></div>" * 5 + "</section>"
+            f"<section id='c'>{filler[:2000]}<p id='deep-c'>Deep in c.</p></section>"
+            "</body></html>")
+    book, pages, made = lay_out_parts(html, REFS_CSS, ["p0", "a", "b", "c"])
+    first = {}
+    for i, page in enumerate(pages):
+        for name in page.anchors:
+            first.setdefault(name, i + 1)
+    printed = printed_refs(pages)
+    for anchor in ("a", "c", "deep-c"):
+        assert printed[anchor] == f", p. {first[anchor]}", anchor
+    assert first["deep-c"] >= 10
+    assert [piece.layouts for piece in book.pieces[1:]] == [1, 1, 1, 1]
+    assert book.renumbered >= 1
+    assert len(made) == len(set(made))
+
+
+def test_a_number_that_needs_more_room_is_laid_out_again():
+    # A guess of one digit that turns out to need two cannot be put right in place:
+    # the part is laid out again, and prints the right number.
+    filler = "".join(f"<p>Line {i} of the part, long enough to fill a line.</p>" for i in range(200))
+    html = ("<html lang='en'><head><title>T</title></head><body>"
+            "<section id='front'><p>Front.</p></section>"
+            "<section id='a'><p>See <a class='ref' href='#end'>the end</a>.</p></section>"
+            f"<section id='b'><p>short</p></section>"
+            f"<section id='c'><p>{'word ' * 50}</p>{filler}<p id='end'>The end.</p></section>"
+            "</body></html>")
+    book, pages, _ = lay_out_parts(html, REFS_CSS, ["a", "b", "c"])
+    end = next(i + 1 for i, page in enumerate(pages) if "end" in page.anchors)
+    assert end >= 10
+    assert printed_refs(pages)["end"] == f", p. {end}"
+
+
+def test_a_reference_within_one_part_gets_its_page():
+    # Anchors of the same part are left to WeasyPrint's own bookkeeping, backwards and forwards.
+    filler = "".join(f"<p>Line {i} of the part, long enough to fill a line.</p>" for i in range(60))
+    html = ("<html lang='en'><head><title>T</title></head><body>"
+            "<section id='front'><p>Front.</p></section>"
+            f"<section id='a'><p id='top'>Top. See <a class='ref' href='#later'>later</a>.</p>"
+            f"{filler}<p id='later'>Later; back to <a class='ref' href='#top'>the top</a>.</p>"
+            "</section></body></html>")
+    book, pages, _ = lay_out_parts(html, REFS_CSS, ["a"])
+    first = {}
+    for i, page in enumerate(pages):
+        for name in page.anchors:
+            first.setdefault(name, i + 1)
+    printed = printed_refs(pages)
+    assert printed["later"] == f", p. {first['later']}" and first["later"] > first["top"]
+    assert printed["top"] == f", p. {first['top']}"

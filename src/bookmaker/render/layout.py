@@ -11,20 +11,26 @@ own ``Document.copy`` and written once, so the PDF keeps one structure tree
 What one part needs from the others is given to it when it is laid out:
 
 * its first page number and side: a *prelude* page standing for the last
-  page of the part before (``@page :first { counter-reset: page N }`` and
-  ``html { break-before: recto | verso }``), dropped when joining;
+  page of the part before (``@page bookmaker-prelude { counter-reset: page N }``
+  and ``html { break-before: recto | verso }``), dropped when joining;
 * the named strings (running heads) as they stood at the end of the part
   before, seeded into WeasyPrint's layout context on that prelude page;
 * the page of every anchor it links to in another part (contents entries,
-  "p. N" cross-references): empty *stub* anchors on pages of their own
-  numbered like the real ones, also dropped when joining.
+  "p. N" cross-references): empty *stub* anchors on the prelude page, whose
+  page numbers are handed to WeasyPrint's target collector before layout.
 
-Numbers of later parts are only known after a first pass, so a part whose
-``target-counter`` used a number that turned out wrong is laid out again
-(the contents always are; the rest is rare).  Projects whose styles need the
-whole book in one layout (``counter(pages)``, running elements), or whose
-parts do not start on a page of their own, return ``None`` from :func:`split`
-and keep the single-document path.
+Each part is laid out once, every page of it once: the stubs come before the
+text that looks them up, their numbers are known from the start, and two
+slips in WeasyPrint's bookkeeping that made it lay out again every page
+showing a cross-reference are put right (:func:`untangle_missing_counters`).
+
+Numbers of later parts are only guessed (from the amount of text) until they
+have been laid out.  A guess that turns out wrong is corrected in place when
+the right number takes the same room (the same digits in tabular figures,
+say: :meth:`BookLayout._renumber`); else that part is laid out again.
+Projects whose styles need the whole book in one layout (``counter(pages)``,
+running elements), or whose parts do not start on a page of their own,
+return ``None`` from :func:`split` and keep the single-document path.
 """
 from __future__ import annotations
 
@@ -41,7 +47,7 @@ log = logging.getLogger("bookmaker")
 
 MAX_RELAYOUTS = 3   # new layouts of one part for drifted footnotes
 MAX_PASSES = 4      # passes over the book until every page number holds
-STUB_PAGE = "bookmaker-stub-"
+PRELUDE = "bookmaker-prelude"
 # Styles only a single layout of the whole book can honour.
 WHOLE_BOOK = re.compile(r"counters?\(\s*pages\b|\brunning\(|\belement\(")
 
@@ -101,10 +107,12 @@ class Piece:
     at: dict[str, int] = field(default_factory=dict)  # anchor -> characters of text before it
     breaks: list[str] = field(default_factory=list)  # CSS selectors that start a new page
     laid: bool = False            # laid out at least once
+    layouts: int = 0              # times laid out
     offset: int = -1              # pages before this piece when it was laid out
     strings_in: dict = field(default_factory=dict)
     strings_out: dict = field(default_factory=dict)
     used: dict[str, int] = field(default_factory=dict)  # ref -> number its layout used
+    shown: dict[str, list | None] = field(default_factory=dict)  # ref -> text boxes printing it
     pages: list = field(default_factory=list)   # the pages kept for the book
     drifted: list[int] = field(default_factory=list)  # excerpts whose footnote stayed off its page
 
@@ -170,6 +178,7 @@ class BookLayout:
         self.places = places or {}  # excerpt number -> where it is written, named in warnings
         self.values: dict[str, int] = {}  # anchor -> page number, as last laid out
         self.layouts = 0
+        self.renumbered = 0  # pieces whose numbers were changed in place, without a layout
         self.metadata = None  # an empty copy of the front matter's document
         self.rtl = root.get("dir") == "rtl"
 
@@ -181,9 +190,10 @@ class BookLayout:
             changed = False
             offset, strings = 0, {}
             for index, piece in enumerate(self.pieces):
-                if (not piece.laid or piece.offset != offset
-                        or piece.strings_in != strings
-                        or any(self.value(a, index, offset) != v for a, v in piece.used.items())):
+                moved = {a: self.value(a, index, offset) for a, v in piece.used.items()
+                         if self.value(a, index, offset) != v} if piece.laid else {}
+                if (not piece.laid or piece.offset != offset or piece.strings_in != strings
+                        or (moved and not self._renumber(piece, moved))):
                     self._lay_out(index, piece, offset, strings)
                     changed = True
                 self._record(piece, offset)
@@ -198,6 +208,29 @@ class BookLayout:
                         "after %d passes", MAX_PASSES)
         for piece in self.pieces:
             warn_drifted(piece.drifted, self.places)
+
+    def _renumber(self, piece: Piece, moved: dict[str, int]) -> bool:
+        """Print the new numbers of ``moved`` references in the laid-out pages of
+        ``piece``, if each takes exactly the room of the old one (the same number of
+        digits in tabular figures, say); else False, and the piece is laid out again.
+        A changed number the layout never printed, or printed where this cannot
+        find it, also means a new layout."""
+        plans = []
+        for ref, number in moved.items():
+            boxes = piece.shown.get(ref)
+            if not boxes:
+                return False
+            for box in boxes:
+                text = renumbered(box.text, piece.used[ref], number)
+                if text is None or not same_width(box.text, text, box.style):
+                    return False
+                plans.append((box, text))
+        for box, text in plans:
+            box.text = text
+            box.pango_layout.text = text  # what the box is drawn from
+        piece.used.update(moved)
+        self.renumbered += 1
+        return True
 
     def _record(self, piece: Piece, offset: int) -> None:
         seen = set()
@@ -247,54 +280,55 @@ class BookLayout:
 
     def _render(self, index: int, piece: Piece, offset: int, strings: dict):
         wp = self.weasyprint
-        stubs: dict[int, list[str]] = {}
-        for ref in piece.refs:
-            stubs.setdefault(self.value(ref, index, offset), []).append(ref)
+        seed = {ref: self.value(ref, index, offset) for ref in piece.refs}
         root = Element("html", self.root.attrib)
         root.extend(self.root.findall("head"))
         body_src = self.root.find("body")
         body = Element("body", body_src.attrib)
         root.append(body)
         rules = []
-        if index > 0:
-            body.append(Element("div", {"class": "bookmaker-prelude"}))
+        prelude = index > 0 or bool(seed)
+        if prelude:
+            # The anchors of other parts come first, as empty stubs on the prelude page,
+            # so that every lookup finds its target already built; their page numbers
+            # are given to WeasyPrint before it lays out (see render_document).
+            first = Element("div", {"id": PRELUDE, "style": f"page: {PRELUDE}"})
+            for ref in seed:
+                first.append(Element("div", {"id": ref}))
+            body.append(first)
             side = "recto" if offset % 2 == 1 else "verso"
             rules.append(f"html {{ break-before: {side} }} "
-                         f"@page :first {{ counter-reset: page {offset} }}")
+                         f"@page {PRELUDE} {{ counter-reset: page {offset} }}")
         body.extend(piece.children)
-        for k, (number, names) in enumerate(sorted(stubs.items())):
-            stub = Element("div", {"style": f"page: {STUB_PAGE}{k}"})
-            for name in names:
-                stub.append(Element("div", {"id": name}))
-            body.append(stub)
-            rules.append(f"@page {STUB_PAGE}{k} {{ counter-reset: page {number} }}")
         if piece.breaks:
             rules.append(", ".join(piece.breaks) + " { break-before: page }")
         extra = [wp.CSS(string="\n".join(rules), font_config=self.fonts)] if rules else []
         sheets = [*self.stylesheets, *extra]
         where = self.places.get(min(piece.calls)) if piece.calls else None
         document, context = guarded(
-            lambda more: _render(self.make_html(root), [*sheets, *more], self.fonts,
-                                 strings if index > 0 else {}),
+            lambda more: render_document(self.make_html(root), [*sheets, *more], self.fonts,
+                                 strings if index > 0 else {}, seed),
             lambda: wp.CSS(string=FOOTNOTE_FALLBACK, font_config=self.fonts), where)
         self.layouts += 1
-        start = 1 if index > 0 else 0
-        end = len(document.pages) - len(stubs)
-        pages = document.pages[start:end]
-        # A footnote deferred past the part's last page lands on a stub page: that is
-        # a drift (the part is laid out again), not a reason to give up the split.
-        notes = {f"fn{n}" for n in piece.calls}
-        for page in (*document.pages[:start], *document.pages[end:]):
-            if any(name in piece.ids and name not in notes for name in page.anchors):
-                raise Unsplittable("a part does not start or end on a page of its own")
+        piece.layouts += 1
+        start = 1 + next(i for i, page in enumerate(document.pages)
+                         if PRELUDE in page.anchors) if prelude else 0
+        pages = document.pages[start:]
+        for page in document.pages[:start]:
+            if any(name in piece.ids for name in page.anchors):
+                raise Unsplittable("a part does not start on a page of its own")
         if index > 0 and not pages:
             raise Unsplittable("an empty part")
-        lookups = context.target_collector.target_lookup_items
-        used = {ref: number for number, names in stubs.items() for ref in names
-                if ref in lookups and lookups[ref].parse_again_functions}
+        # The references whose page number the layout printed (target-counter):
+        # the part is laid out again if one of those numbers turns out other.
+        looked_up = {name for item in context.target_collector.counter_lookup_items.values()
+                     for name, counters in item.missing_target_counters.items()
+                     if "page" in counters}
+        used = {ref: number for ref, number in seed.items() if ref in looked_up}
+        piece.shown = shown_numbers(pages, used)
         strings_out = dict(strings)
         for name, by_page in context.string_set.items():
-            filled = [p for p, values in by_page.items() if values and p <= end]
+            filled = [p for p, values in by_page.items() if values]
             if filled:
                 strings_out[name] = by_page[max(filled)][-1]
         piece.pages = pages
@@ -358,12 +392,17 @@ def parse(html: str) -> Element:
     return tinyhtml5.parse(html, namespace_html_elements=False)
 
 
-def _render(html, stylesheets: list, fonts, strings: dict):
+def render_document(html, stylesheets: list, fonts, strings: dict, seed: Mapping[str, int]):
     """WeasyPrint's ``HTML.render``, keeping the layout context it makes.
 
     The context holds what a later piece needs (the named strings at the end,
     which anchors ``target-counter`` looked up); ``strings`` are seeded as set
     on page 1, the prelude, so they stand for the pages of the parts before.
+    ``seed`` gives the page number of each stub anchor (of another part): it is
+    what ``target-counter`` prints for it from the start, and the stub's own
+    page (the prelude) never overrides it.  WeasyPrint would otherwise learn
+    the number only when it lays out the stub's page, and lay out again every
+    page that printed it.
     """
     from weasyprint import DEFAULT_OPTIONS
     from weasyprint.document import Document
@@ -376,9 +415,123 @@ def _render(html, stylesheets: list, fonts, strings: dict):
             context = super()._build_layout_context(*args, **kwargs)
             for name, value in strings.items():
                 context.string_set[name][1].append(value)
+            targets = context.target_collector
+            for name, number in seed.items():
+                item = targets.target_lookup_items.get(name)
+                if item is not None:
+                    item.cached_page_counter_values = {"page": [number]}
+            cache = targets.cache_target_page_counters
+
+            def cache_unless_seeded(name, *args):
+                if name not in seed:
+                    cache(name, *args)
+
+            targets.cache_target_page_counters = cache_unless_seeded
+            check = targets.check_pending_targets
+
+            def check_then_untangle():
+                check()
+                untangle_missing_counters(targets)
+
+            targets.check_pending_targets = check_then_untangle  # called once boxes are built
             made.append(context)
             return context
 
     options = dict(DEFAULT_OPTIONS, stylesheets=stylesheets)
     document = Rendering._render(html, fonts, None, None, options)
     return document, made[0]
+
+
+def target_names(box) -> list[str | None]:
+    """The anchors the ``target-counter()`` values of ``box``'s content name,
+    resolved as WeasyPrint's ``TargetCollector.lookup_target`` resolves them."""
+    from weasyprint.css.targets import anchor_name_from_token
+    from weasyprint.urls import get_url_tuple
+
+    names = []
+    for kind, value in box.style["content"]:
+        if kind not in ("target-counter()", "target-counters()"):
+            continue
+        anchor = value[0]
+        if anchor[0] == "attr()":
+            name, type_, fallback = anchor[1]
+            attr = box.element.get(name, fallback)
+            anchor = (("string", attr) if type_ == "string"
+                      else ("url", get_url_tuple(attr, box.style.base_url)))
+        names.append(anchor_name_from_token(anchor))
+    return names
+
+
+def shown_numbers(pages: list, used: Mapping[str, int]) -> dict[str, list | None]:
+    """For each reference of ``used``, the laid-out text boxes that print its page
+    number, or None where one cannot be changed in place (not one decimal
+    ``target-counter`` in the content, or the number not found in its text)."""
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    found: dict[str, list | None] = {}
+    for page in pages:
+        for box in page._page_box.descendants():
+            content = box.style["content"]
+            if (box.element is None or isinstance(box, TextBox) or not isinstance(content, tuple)
+                    or not any(kind == "target-counter()" for kind, _ in content)):
+                continue
+            names = target_names(box)
+            ref = names[0] if len(names) == 1 else None
+            if ref not in used or found.get(ref, []) is None:
+                continue
+            decimal = all(value[-1] == "decimal" for kind, value in content
+                          if kind == "target-counter()")
+            texts = [t for t in box.descendants() if isinstance(t, TextBox)
+                     and renumbered(t.text, used[ref], used[ref]) is not None]
+            found[ref] = [*found.get(ref, []), *texts] if decimal and len(texts) == 1 else None
+    return found
+
+
+def renumbered(text: str, old: int, new: int) -> str | None:
+    """``text`` with its one run of digits, ``old``, made ``new``; None if it has
+    no such run or more than one."""
+    runs = re.findall(r"\d+", text)
+    if runs != [str(old)]:
+        return None
+    return re.sub(r"\d+", str(new), text)
+
+
+def same_width(old: str, new: str, style) -> bool:
+    """Whether the two strings take the same room set in ``style`` (within 0.001 px)."""
+    from weasyprint.text.line_break import Layout, line_size
+
+    widths = []
+    for text in (old, new):
+        layout = Layout(style)
+        layout.set_text(text)
+        widths.append(line_size(layout.get_first_line()[0], style)[0])
+        layout.deactivate()
+    return abs(widths[0] - widths[1]) < 1e-3
+
+
+def untangle_missing_counters(targets) -> None:
+    """Repair two slips of WeasyPrint 70's bookkeeping of ``target-counter`` boxes.
+
+    ``compute_content_list`` files a box's missing target counters under the
+    name of the *unresolved* token, which for ``target-counter(attr(href), page)``
+    is ``None``, so the news that a target's page is known reaches no box; and it
+    rebinds its list of the box's own missing counters to that list, so the box
+    seems to show ``counter(page)``.  By luck the second slip mends the first: every
+    page with a cross-reference is laid out three times over (again because its
+    "own" page counter is new, and again because ``pages`` changed after the first
+    loop), and so picks up its targets' numbers.  Here the targets are filed under
+    the anchor names WeasyPrint's ``lookup_target`` resolves, and a box keeps only
+    the counters its ``content`` names itself: a page is laid out again only when
+    a target it shows moved, and the layout knows which anchors each part shows.
+    """
+    for (box, token), item in targets.counter_lookup_items.items():
+        content = box.style["content"]
+        if token != "content" or not isinstance(content, tuple):
+            continue
+        if None in item.missing_target_counters:
+            counters = item.missing_target_counters.pop(None)
+            for name in target_names(box):
+                if name is not None:
+                    item.missing_target_counters.setdefault(name, list(counters))
+        own = {value[0] for kind, value in content if kind in ("counter()", "counters()")}
+        item.missing_counters = [name for name in item.missing_counters if name in own]

@@ -240,10 +240,10 @@ def _single_document(html: str, book: Book, css: list, fonts, fetcher):
     first = min(places(book).items(), default=(0, None))[1]
 
     def render(more: list):
-        return layout.guarded(lambda fallback: source.render(stylesheets=[*more, *fallback],
-                                                             font_config=fonts),
-                              lambda: weasyprint.CSS(string=layout.FOOTNOTE_FALLBACK,
-                                                     font_config=fonts), first)
+        # layout.render_document, not HTML.render: it mends WeasyPrint's repagination slips.
+        return layout.guarded(
+            lambda fallback: layout.render_document(source, [*more, *fallback], fonts, {}, {})[0],
+            lambda: weasyprint.CSS(string=layout.FOOTNOTE_FALLBACK, font_config=fonts), first)
 
     document = render(css)
     blocks = blocks_of(book)
