@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Speed and memory of building the shipped book, against baselines in the same run.
 
-    python3 bench/bench.py [--runs N] [--project DIR] [--scale 50,200 [--scale-runs N]]
+    python3 bench/bench.py [--runs N] [--project DIR] [--scale 50,200 [--scale-runs N] [--bare 50]]
 
 Every measured command runs in a fresh subprocess, N times (default 5); the
 cases are interleaved run by run, so slow drift of the machine hits them all
@@ -25,9 +25,13 @@ exists, the ratio of the medians:
   import bookmaker      python -c "import bookmaker"
 
 With --scale, books of that many chapters are generated (bench/scalebook.py)
-and a second table gives, per size, check, build epub, build pdf and bare
-WeasyPrint (N runs each, default 1, no warm-up: the shipped book's warmed it),
-pages, milliseconds per page and peak memory, then the targets of issue 13.
+and a second table gives, per size, check, build epub, build pdf and (for the
+sizes of --bare, default all: it takes minutes on a big book) bare WeasyPrint,
+N runs each (--scale-runs, default 1, no warm-up: the shipped book's warmed it),
+pages, milliseconds per page and peak memory, then the targets of issue 13:
+the PDF against bare WeasyPrint, ms/page over every size, peak memory at the
+first size of 450 pages or more, check and epub at 200 chapters, and whether
+check and epub grow linearly (each further chapter costing about the same).
 
 Outputs go to a temporary folder, never to the project's dist/.  Nothing here
 uses the network.  pandoc is optional: without it its rows are skipped.
@@ -270,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--project", type=Path, default=ROOT, help="book project (default: this repo)")
     ap.add_argument("--scale", default="", help="chapters of generated books, e.g. 50,200")
     ap.add_argument("--scale-runs", type=int, default=1, help="runs per generated book (default 1)")
+    ap.add_argument("--bare", default=None,
+                    help="the sizes of --scale that also get bare WeasyPrint (default: all)")
     args = ap.parse_args(argv)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
@@ -455,7 +461,10 @@ def main(argv: list[str] | None = None) -> int:
                    "pdf": by["build pdf"], "bare": bare}
         if args.scale:
             sizes = [int(n) for n in args.scale.split(",") if n.strip()]
-            scale_table(sizes, args.scale_runs, tmp, env, use_gnu_time, rss_file, shipped)
+            bare_sizes = (set(sizes) if args.bare is None
+                          else {int(n) for n in args.bare.split(",") if n.strip()})
+            scale_table(sizes, args.scale_runs, tmp, env, use_gnu_time, rss_file, shipped,
+                        bare_sizes)
     return 0
 
 
@@ -511,15 +520,15 @@ def footnotes_off_page(pdf: Path) -> int:
 
 
 def scale_table(sizes: list[int], runs: int, tmp: Path, env: dict, use_gnu_time: bool,
-                rss_file: Path, shipped: dict) -> None:
-    """Generated books of each size: time, ms/page and peak memory against bare WeasyPrint."""
+                rss_file: Path, shipped: dict, bare_sizes: set[int]) -> None:
+    """Generated books of each size: time, ms/page and peak memory, against bare
+    WeasyPrint for the sizes in ``bare_sizes`` (it takes minutes on the big ones)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import scalebook
 
     rows = []
     for chapters in sizes:
         project = scalebook.make(tmp / f"scale-{chapters}", chapters)
-        html, sheets = bare_inputs(project, tmp)
         out = tmp / f"scale-{chapters}-out"
         bm = [PY, "-m", "bookmaker"]
         cases = {
@@ -528,19 +537,23 @@ def scale_table(sizes: list[int], runs: int, tmp: Path, env: dict, use_gnu_time:
                                   str(out / "epub")], env=env),
             "pdf": Case("pdf", [*bm, "build", str(project), "--format", "pdf", "--out",
                                 str(out / "pdf")], env=env),
-            "bare": Case("bare", [PY, "-c", BARE_WEASYPRINT, str(html), str(project) + os.sep,
-                                  *sheets[:1], str(tmp / f"bare-{chapters}.pdf"), *sheets[1:]],
-                         env=env),
         }
+        if chapters in bare_sizes:
+            html, sheets = bare_inputs(project, tmp)
+            cases["bare"] = Case("bare", [PY, "-c", BARE_WEASYPRINT, str(html),
+                                          str(project) + os.sep, *sheets[:1],
+                                          str(tmp / f"bare-{chapters}.pdf"), *sheets[1:]], env=env)
         for _ in range(runs):
             for case in cases.values():
                 if case.failed is None:
+                    shutil.rmtree(out / case.name, ignore_errors=True)  # a full build, not the cache
                     run_once(case, use_gnu_time, rss_file)
         print(f"scale book of {chapters} chapters measured", file=sys.stderr, flush=True)
         pdf = next((out / "pdf").glob("*.pdf"), None)
+        bare_pdf = tmp / f"bare-{chapters}.pdf"
         rows.append((chapters, int(page_count(pdf) or 0), cases,
                      footnotes_off_page(pdf) if pdf else -1,
-                     footnotes_off_page(tmp / f"bare-{chapters}.pdf"),
+                     footnotes_off_page(bare_pdf) if bare_pdf.exists() else -1,
                      sum(f.stat().st_size for f in (project / "seeds").iterdir()) / 1e6))
 
     print()
@@ -551,22 +564,34 @@ def scale_table(sizes: list[int], runs: int, tmp: Path, env: dict, use_gnu_time:
     print(header)
     print("-" * len(header))
     every = [("shipped", shipped["pages"], {"pdf": shipped["pdf"], "bare": shipped["bare"]})]
+    done = []
     for chapters, pages, cases, off, bare_off, mb in rows:
         c = cases
         if any(not x.times for x in c.values()):
             print(f"{chapters:>8} failed: " + "; ".join(f"{k}: {x.failed}" for k, x in c.items()
                                                      if x.failed))
             continue
-        pdf, bare = c["pdf"].median, c["bare"].median
+        pdf = c["pdf"].median
+        bare = c["bare"].median if "bare" in c else None
+
+        def cell(value, fmt, width):
+            return f"{'-':>{width}}" if value is None else f"{value:>{width}{fmt}}"
+
         print(f"{chapters:>8} {pages:>6} {mb:>6.1f} {c['check'].median:>8.2f} "
-              f"{c['epub'].median:>7.2f} {pdf:>7.2f} {bare:>7.2f} {pdf / bare:>5.2f}x "
-              f"{1000 * pdf / max(pages, 1):>9.1f} {1000 * bare / max(pages, 1):>9.1f} "
-              f"{max(c['pdf'].rss_kib) / 1024:>7.0f}M {max(c['bare'].rss_kib) / 1024:>7.0f}M "
-              f"{off:>3}/{bare_off:<3}")
-        every.append((chapters, pages, c))
+              f"{c['epub'].median:>7.2f} {pdf:>7.2f} {cell(bare, '.2f', 7)} "
+              f"{cell(bare and pdf / bare, '.2f', 5)}{'x' if bare else ' '} "
+              f"{1000 * pdf / max(pages, 1):>9.1f} "
+              f"{cell(bare and 1000 * bare / max(pages, 1), '.1f', 9)} "
+              f"{max(c['pdf'].rss_kib) / 1024:>7.0f}M "
+              f"{cell(bare and max(c['bare'].rss_kib) / 1024, '.0f', 7)}{'M' if bare else ' '} "
+              f"{off:>3}/{bare_off if bare else '-':<3}")
+        done.append((chapters, pages, c))
+        if bare:
+            every.append((chapters, pages, c))
     print("fn off: footnotes not on their excerpt's page, bookmaker/bare WeasyPrint")
     print("cpu s: median user + system seconds, pdf/bare: " + ", ".join(
-        f"{n}: {c['pdf'].cpu_median:.1f}/{c['bare'].cpu_median:.1f}" for n, _, c, *_ in rows))
+        f"{n}: {c['pdf'].cpu_median:.1f}/{c['bare'].cpu_median:.1f}" for n, _, c in done
+        if "bare" in c))
 
     print()
     print("targets (issue 13):")
@@ -580,20 +605,34 @@ def scale_table(sizes: list[int], runs: int, tmp: Path, env: dict, use_gnu_time:
             m = max(c["pdf"].rss_kib) / max(1, max(c["bare"].rss_kib))
             cpu = c["pdf"].cpu_median / max(c["bare"].cpu_median, 1e-9)
             print(f"  {label}: pdf {r:.2f}x bare (<= 1.15x: {verdict(r <= 1.15)}; "
-                  f"cpu time {cpu:.2f}x); peak RSS {m:.2f}x bare (<= 1.2x: {verdict(m <= 1.2)})")
-    per_page = [1000 * c["pdf"].median / p for _, p, c in every[1:] if p and c["pdf"].times]
+                  f"cpu time {cpu:.2f}x; below bare: {'yes' if r < 1 else 'no'}); "
+                  f"peak RSS {m:.2f}x bare (<= 1.2x: {verdict(m <= 1.2)})")
+    per_page = [(pages, 1000 * c["pdf"].median / pages) for _, pages, c in done if pages]
     if len(per_page) > 1:
-        spread = max(per_page) / min(per_page) - 1
-        print(f"  ms/page from {min(p for _, p, _ in every[1:])} to "
-              f"{max(p for _, p, _ in every[1:])} pages: spread {100 * spread:.0f} % "
-              f"(<= 20 %: {verdict(spread <= 0.2)})")
-    for chapters, pages, c in every[1:]:
-        if chapters == 200 and c["check"].times:
+        low, high = min(v for _, v in per_page), max(v for _, v in per_page)
+        print(f"  ms/page from {min(p for p, _ in per_page)} to {max(p for p, _ in per_page)} "
+              f"pages: {low:.0f} to {high:.0f}, spread {100 * (high / low - 1):.0f} % "
+              f"(<= 20 %: {verdict(high / low - 1 <= 0.2)})")
+    big = [row for row in done if row[1] >= 450]
+    if big:
+        chapters, pages, c = min(big, key=lambda row: row[1])
+        peak = max(c["pdf"].rss_kib) / 1024
+        print(f"  pdf peak memory {peak:.0f} MB at {pages} pages, the first size of 450 or more "
+              f"(< 500 MB at 450 pages: {verdict(peak < 500)})")
+    for chapters, pages, c in done:
+        if chapters == 200:
             print(f"  200 chapters: check {c['check'].median:.2f} s (<= 1 s: "
                   f"{verdict(c['check'].median <= 1)}), epub {c['epub'].median:.2f} s "
-                  f"(<= 2 s: {verdict(c['epub'].median <= 2)}), pdf peak "
-                  f"{max(c['pdf'].rss_kib) / 1024:.0f} MB at {pages} pages "
-                  f"(< 500 MB: {verdict(max(c['pdf'].rss_kib) / 1024 < 500)})")
+                  f"(<= 2 s: {verdict(c['epub'].median <= 2)})")
+    if len(done) > 2:
+        # Linear: each further chapter costs about the same (the start-up is the constant).
+        for name in ("check", "epub"):
+            steps = [(c2[name].median - c1[name].median) / (n2 - n1) * 1000
+                     for (n1, _, c1), (n2, _, c2) in zip(done, done[1:])]
+            print(f"  {name}: ms per further chapter between sizes "
+                  + ", ".join(f"{s:.1f}" for s in steps)
+                  + f" (linear, steps within 2x of each other: "
+                    f"{verdict(max(steps) <= 2 * max(min(steps), 1e-9))})")
 
 
 if __name__ == "__main__":

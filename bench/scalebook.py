@@ -3,9 +3,9 @@
 
 The sources are generated on the fly (no download): deterministic pseudo-English
 drawn from a fixed list of common words, with typographic quotes and dashes
-so the matcher's folding is exercised.  About 2.5 pages and 30 KB of source
-text per chapter: 20 chapters make about 50 pages, 200 chapters about 500
-pages over 6 MB of sources, 360 about 900.
+so the matcher's folding is exercised.  About 2.9 pages and 30 KB of source
+text per chapter: 20 chapters make about 60 pages, 160 about 460, 200 about
+580 over 6 MB of sources, 320 about 920.
 Every chapter has plain text, single excerpts (by ``quote`` and by
 ``from``/``to``), a compare group and editors' notes.
 """
