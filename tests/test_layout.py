@@ -180,6 +180,23 @@ def printed_refs(pages) -> dict[str, str]:
     return found
 
 
+def filler(lines: int) -> str:
+    return "".join(f"<p>Line {i} of the part, long enough to fill a line.</p>" for i in range(lines))
+
+
+def book_html(*sections: str) -> str:
+    return "<html lang='en'><head><title>T</title></head><body>" + "".join(sections) + "</body></html>"
+
+
+def first_pages(pages) -> dict[str, int]:
+    """The page number each anchor first appears on."""
+    first: dict[str, int] = {}
+    for i, page in enumerate(pages):
+        for name in page.anchors:
+            first.setdefault(name, i + 1)
+    return first
+
+
 def test_each_part_is_laid_out_once_and_later_numbers_are_printed_in_place():
     # Part a refers forward to an anchor of part c, whose page it can only guess from
     # the amount of text: part b's pages hold none, so the guess is short.  The guess has
@@ -187,21 +204,15 @@ def test_each_part_is_laid_out_once_and_later_numbers_are_printed_in_place():
     # part is laid out twice but the front matter (whose one-digit guesses were made
     # before any part was laid out), and no page twice within one layout (WeasyPrint's
     # own repagination made every page with a reference three times).
-    filler = "".join(f"<p>Line {i} of the part, long enough to fill a line.</p>" for i in range(120))
-    html = ("<html lang='en'><head><title>T</title></head><body>"
-            "<section id='front'><p><a class='ref' href='#a'>A</a> "
-            "<a class='ref' href='#c'>C</a></p></section>"
-            f"<section id='p0'>{filler}</section>"
-            "<section id='a'><p>See <a class='ref' href='#deep-c'>further</a>.</p></section>"
-            "<section id='b'>" + "<div style='height: 90mm'></div>" * 5 + "</section>"
-            f"<section id='c'>{filler[:2000]}<p id='deep-c'>Deep in c.</p></section>"
-            "</body></html>")
+    html = book_html(
+        "<section id='front'><p><a class='ref' href='#a'>A</a> <a class='ref' href='#c'>C</a></p>"
+        "</section>",
+        f"<section id='p0'>{filler(120)}</section>",
+        "<section id='a'><p>See <a class='ref' href='#deep-c'>further</a>.</p></section>",
+        "<section id='b'>" + "<div style='height: 90mm'></div>" * 5 + "</section>",
+        f"<section id='c'>{filler(120)[:2000]}<p id='deep-c'>Deep in c.</p></section>")
     book, pages, made = lay_out_parts(html, REFS_CSS, ["p0", "a", "b", "c"])
-    first = {}
-    for i, page in enumerate(pages):
-        for name in page.anchors:
-            first.setdefault(name, i + 1)
-    printed = printed_refs(pages)
+    first, printed = first_pages(pages), printed_refs(pages)
     for anchor in ("a", "c", "deep-c"):
         assert printed[anchor] == f", p. {first[anchor]}", anchor
     assert first["deep-c"] >= 10
@@ -213,32 +224,26 @@ def test_each_part_is_laid_out_once_and_later_numbers_are_printed_in_place():
 def test_a_number_that_needs_more_room_is_laid_out_again():
     # A guess of one digit that turns out to need two cannot be put right in place:
     # the part is laid out again, and prints the right number.
-    filler = "".join(f"<p>Line {i} of the part, long enough to fill a line.</p>" for i in range(200))
-    html = ("<html lang='en'><head><title>T</title></head><body>"
-            "<section id='front'><p>Front.</p></section>"
-            "<section id='a'><p>See <a class='ref' href='#end'>the end</a>.</p></section>"
-            f"<section id='b'><p>short</p></section>"
-            f"<section id='c'><p>{'word ' * 50}</p>{filler}<p id='end'>The end.</p></section>"
-            "</body></html>")
+    html = book_html(
+        "<section id='front'><p>Front.</p></section>",
+        "<section id='a'><p>See <a class='ref' href='#end'>the end</a>.</p></section>",
+        "<section id='b'><p>short</p></section>",
+        f"<section id='c'><p>{'word ' * 50}</p>{filler(200)}<p id='end'>The end.</p></section>")
     book, pages, _ = lay_out_parts(html, REFS_CSS, ["a", "b", "c"])
-    end = next(i + 1 for i, page in enumerate(pages) if "end" in page.anchors)
+    end = first_pages(pages)["end"]
     assert end >= 10
     assert printed_refs(pages)["end"] == f", p. {end}"
+    assert book.pieces[1].layouts == 2
 
 
 def test_a_reference_within_one_part_gets_its_page():
     # Anchors of the same part are left to WeasyPrint's own bookkeeping, backwards and forwards.
-    filler = "".join(f"<p>Line {i} of the part, long enough to fill a line.</p>" for i in range(60))
-    html = ("<html lang='en'><head><title>T</title></head><body>"
-            "<section id='front'><p>Front.</p></section>"
-            f"<section id='a'><p id='top'>Top. See <a class='ref' href='#later'>later</a>.</p>"
-            f"{filler}<p id='later'>Later; back to <a class='ref' href='#top'>the top</a>.</p>"
-            "</section></body></html>")
+    html = book_html(
+        "<section id='front'><p>Front.</p></section>",
+        f"<section id='a'><p id='top'>Top. See <a class='ref' href='#later'>later</a>.</p>"
+        f"{filler(60)}<p id='later'>Later; back to <a class='ref' href='#top'>the top</a>.</p>"
+        "</section>")
     book, pages, _ = lay_out_parts(html, REFS_CSS, ["a"])
-    first = {}
-    for i, page in enumerate(pages):
-        for name in page.anchors:
-            first.setdefault(name, i + 1)
-    printed = printed_refs(pages)
+    first, printed = first_pages(pages), printed_refs(pages)
     assert printed["later"] == f", p. {first['later']}" and first["later"] > first["top"]
     assert printed["top"] == f", p. {first['top']}"
