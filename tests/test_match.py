@@ -1,10 +1,14 @@
 """Excerpt matching: each tolerance, and each error with its location and hint."""
+import sys
+
 import pytest
 from helpers import OUTLINE, make_project
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bookmaker.api import check
 from bookmaker.errors import BuildFailed
-from bookmaker.match import closest_passage, find_all, normalise, paragraphs
+from bookmaker.match import OTHER_SPACES, _FOLD, _normalise, closest_passage, find_all, normalise, paragraphs
 
 TEXT = ('He said: "It\'s over" — and left.\n\nThe  next   day,\nnothing\u00a0changed.\n\n'
         "Last words here. Last words here.")
@@ -39,6 +43,40 @@ def test_normalise_maps_back_to_original_offsets():
     norm = normalise("a \u201cb\u201d")
     assert norm.text == 'a "b"'
     assert norm.offsets == (0, 1, 2, 3, 4)
+
+
+def test_other_spaces_are_all_white_space_but_the_space():
+    assert set(OTHER_SPACES) == {chr(c) for c in range(sys.maxunicode + 1)
+                                 if chr(c).isspace()} - {" "}
+
+
+def simply_normalised(original: str) -> tuple[str, list[int]]:
+    """The normalisation one character at a time: each white space run is one space
+    at the run's start, each typographic character its plain form in its place."""
+    text, offsets = [], []
+    i, end = len(original) - len(original.lstrip()), len(original.rstrip())
+    while i < end:
+        offsets.append(i)
+        if original[i].isspace():
+            text.append(" ")
+            while original[i].isspace():
+                i += 1
+        else:
+            text.append(_FOLD.get(original[i], original[i]))
+            i += 1
+    return "".join(text), offsets
+
+
+# Words, typographic marks and every kind of white space, in runs of any length.
+PIECES = st.sampled_from(["a", "bc", "\u201cq\u201d", "x\u2014y", "\u2019", "`", " ", "  ",
+                          *OTHER_SPACES, "\n\n", " \n ", "\t \t"])
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.lists(PIECES, max_size=40).map("".join))
+def test_normalise_is_the_simple_model(original):
+    norm = _normalise(original)
+    assert (norm.text, list(norm.offsets)) == simply_normalised(original)
 
 
 def test_paragraphs_are_kept():
