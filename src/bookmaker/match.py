@@ -21,8 +21,6 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz
-
 _FOLD = {
     **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\u301d\u301e\uff02", '"'),
     **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc\uff07`\u00b4", "'"),
@@ -151,6 +149,8 @@ def closest_passage(haystack: str, needle: str, width: int = 160) -> str | None:
     key = _key(needle)
     if not key or not hay.text:
         return None
+    from rapidfuzz import fuzz  # only for a quote that is not found: not imported before
+
     probe = key[:300]  # partial matching is quadratic; the start is enough to point
     found = fuzz.partial_ratio_alignment(probe, hay.text, score_cutoff=40)
     if found is None:
