@@ -3,12 +3,13 @@ import sys
 
 import pytest
 from helpers import OUTLINE, make_project
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bookmaker.api import check
 from bookmaker.errors import BuildFailed
-from bookmaker.match import OTHER_SPACES, _FOLD, _normalise, closest_passage, find_all, normalise, paragraphs
+from bookmaker.match import (OTHER_SPACES, _FOLD, _normalise, closest_passage, find_all, first_after,
+                             normalise, paragraphs)
 
 TEXT = ('He said: "It\'s over" — and left.\n\nThe  next   day,\nnothing\u00a0changed.\n\n'
         "Last words here. Last words here.")
@@ -77,6 +78,19 @@ PIECES = st.sampled_from(["a", "bc", "\u201cq\u201d", "x\u2014y", "\u2019", "`",
 def test_normalise_is_the_simple_model(original):
     norm = _normalise(original)
     assert (norm.text, list(norm.offsets)) == simply_normalised(original)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(["a", "b", "ab", " ", "\n\n", "\u201c", '"', "-", "\u2014"]), max_size=30)
+       .map("".join), st.text("ab \u201c\"-", min_size=1, max_size=4),
+       st.text("ab \u201c\"-", min_size=1, max_size=4))
+@example("aaba", "ab", "aaba")  # a 'to' that ends after 'from' but starts before it
+@example("ab ab", "ab", "b")    # one inside 'from' ends with it: the next one
+def test_first_after_is_the_first_of_all_occurrences_after(text, first, then):
+    """The 'to' of a passage, searched on from its 'from': the same as picking from all."""
+    for start in find_all(text, first):
+        every = [e for e in find_all(text, then) if e[0] >= start[0] and e[1] > start[1]]
+        assert first_after(text, then, *start) == (every[0] if every else None)
 
 
 def test_paragraphs_are_kept():

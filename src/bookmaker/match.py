@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -135,6 +135,25 @@ def find_all(haystack: str, needle: str) -> list[tuple[int, int]]:
         spans.append((hay.offset(at), hay.offset(end) + 1))
         at = hay.text.find(key, at + 1)
     return spans
+
+
+def first_after(haystack: str, needle: str, start: int, end: int) -> tuple[int, int] | None:
+    """The first occurrence of ``needle`` in ``haystack`` that starts at or after
+    offset ``start`` and ends after ``end``, where ``start`` is the offset of an
+    occurrence found before (of the passage's first words): found by searching
+    on from there, not the whole source."""
+    hay = normalise(haystack)
+    key = _key(needle)
+    if not key:
+        return None
+    # Where the original's offset ``start`` is in the normalised text (the map is increasing).
+    at = hay.text.find(key, bisect_left(range(len(hay.text)), start, key=hay.offset))
+    while at != -1:
+        found = hay.offset(at), hay.offset(at + len(key) - 1) + 1
+        if found[1] > end:
+            return found
+        at = hay.text.find(key, at + 1)
+    return None
 
 
 def paragraphs(text: str) -> tuple[str, ...]:
