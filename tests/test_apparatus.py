@@ -413,6 +413,20 @@ def test_typographic_plain_text(typed, language, printed):
     assert typographic(typed, language) == printed
 
 
+@pytest.mark.parametrize("text, links", [
+    ("See [the note](#note-1) and [](#claims-checked).", [("note-1", "the note"), ("claims-checked", "")]),
+    ("An entity: [here](&#35;timeline), [there](&num;sources).", [("timeline", "here"), ("sources", "there")]),
+    ("An escape: [here](\\#timeline).", [("timeline", "here")]),
+    ("By reference: [the list][l].\n\n[l]: #sources", [("sources", "the list")]),
+    ("No link to #timeline, and [one](https://x.org/#a) to the web.", []),
+    ("", []),
+])
+def test_local_links_however_written(text, links):
+    from bookmaker.markup import local_links
+
+    assert local_links(text) == links
+
+
 def test_markdown_notes_are_typographic_but_links_and_code_are_not():
     from bookmaker.markup import markdown
 

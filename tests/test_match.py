@@ -1,10 +1,15 @@
 """Excerpt matching: each tolerance, and each error with its location and hint."""
+import sys
+
 import pytest
 from helpers import OUTLINE, make_project
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from bookmaker.api import check
 from bookmaker.errors import BuildFailed
-from bookmaker.match import closest_passage, find_all, normalise, paragraphs
+from bookmaker.match import (OTHER_SPACES, _FOLD, _normalise, closest_passage, find_all, first_after,
+                             normalise, paragraphs)
 
 TEXT = ('He said: "It\'s over" — and left.\n\nThe  next   day,\nnothing\u00a0changed.\n\n'
         "Last words here. Last words here.")
@@ -39,6 +44,53 @@ def test_normalise_maps_back_to_original_offsets():
     norm = normalise("a \u201cb\u201d")
     assert norm.text == 'a "b"'
     assert norm.offsets == (0, 1, 2, 3, 4)
+
+
+def test_other_spaces_are_all_white_space_but_the_space():
+    assert set(OTHER_SPACES) == {chr(c) for c in range(sys.maxunicode + 1)
+                                 if chr(c).isspace()} - {" "}
+
+
+def simply_normalised(original: str) -> tuple[str, list[int]]:
+    """The normalisation one character at a time: each white space run is one space
+    at the run's start, each typographic character its plain form in its place."""
+    text, offsets = [], []
+    i, end = len(original) - len(original.lstrip()), len(original.rstrip())
+    while i < end:
+        offsets.append(i)
+        if original[i].isspace():
+            text.append(" ")
+            while original[i].isspace():
+                i += 1
+        else:
+            text.append(_FOLD.get(original[i], original[i]))
+            i += 1
+    return "".join(text), offsets
+
+
+# Words, typographic marks and every kind of white space, in runs of any length.
+PIECES = st.sampled_from(["a", "bc", "\u201cq\u201d", "x\u2014y", "\u2019", "`", " ", "  ",
+                          *OTHER_SPACES, "\n\n", " \n ", "\t \t"])
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.lists(PIECES, max_size=40).map("".join))
+def test_normalise_is_the_simple_model(original):
+    norm = _normalise(original)
+    assert (norm.text, list(norm.offsets)) == simply_normalised(original)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(["a", "b", "ab", " ", "\n\n", "\u201c", '"', "-", "\u2014"]), max_size=30)
+       .map("".join), st.text("ab \u201c\"-", min_size=1, max_size=4),
+       st.text("ab \u201c\"-", min_size=1, max_size=4))
+@example("aaba", "ab", "aaba")  # a 'to' that ends after 'from' but starts before it
+@example("ab ab", "ab", "b")    # one inside 'from' ends with it: the next one
+def test_first_after_is_the_first_of_all_occurrences_after(text, first, then):
+    """The 'to' of a passage, searched on from its 'from': the same as picking from all."""
+    for start in find_all(text, first):
+        every = [e for e in find_all(text, then) if e[0] >= start[0] and e[1] > start[1]]
+        assert first_after(text, then, *start) == (every[0] if every else None)
 
 
 def test_paragraphs_are_kept():

@@ -15,16 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from .cache import BuildCache, Inputs
 from .errors import BookError, BuildFailed, Errors, UsageError, WarningRecorder
 from .files import ProjectFiles, Stylesheet, max_bytes_from_env
 from .export import EXPORTS
-from .documents import (check_options, kept_pages, layout, note_leftovers, note_no_page_list,
-                        output_name, pages_hold, pages_of, plan, write)
 from .fontcheck import check_coverage
 from .loader import load_book
 from .model import Book
-from .output import OutputFolder
 
 BOOK_FORMATS = ("pdf", "epub")  # the books; "all" on the command line
 FORMATS = (*BOOK_FORMATS, *EXPORTS)  # and the bibliographies of their sources
@@ -86,16 +82,19 @@ class Loaded:
 
 def load(project: Path | str, strict: bool = False) -> Loaded:
     """Read and check a project: everything a renderer needs, read once."""
-    from .render.html import environment
-    from .render.templates import check_templates
-
     with _strict(strict):
         files = ProjectFiles(project_dir(project), max_bytes_from_env())
         book = load_book(files.root, files)
         check_coverage(book)
         styles = {fmt: stylesheets(files, "print" if fmt == "pdf" else fmt) for fmt in BOOK_FORMATS}
         errors = Errors()
-        check_templates(environment(files), errors)
+        # Only a project's own templates can fail to compile; without a templates/
+        # folder, `check` has no need of Jinja at all.
+        if files.is_file(files.root / "templates"):
+            from .render.html import environment
+            from .render.templates import check_templates
+
+            check_templates(environment(files), errors)
         errors.check()
     return Loaded(book, files, styles)
 
@@ -120,6 +119,12 @@ def build(project: Path | str = ".", formats: Sequence[str] = BOOK_FORMATS,
     renders every requested format anyway.
     """
     options = dict(locals())  # every parameter: an option added later joins the cache key by itself
+    # What only a build needs is imported here: `check` starts sooner without it.
+    from .cache import BuildCache, Inputs
+    from .documents import (check_options, kept_pages, layout, note_leftovers, note_no_page_list,
+                            output_name, pages_hold, pages_of, plan, write)
+    from .output import OutputFolder
+
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(f"unknown format {unknown[0] if unknown else '(none)'}; choose {', '.join(FORMATS)} or all")

@@ -36,9 +36,16 @@ _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 def first_forbidden(text: str) -> int | None:
     """The index of the first character of ``text`` no book can hold, or None."""
     found = _FORBIDDEN_BMP.search(text)
-    if _ASTRAL.search(text, 0, found.start() if found else len(text)):
+    if _astral(text) and _ASTRAL.search(text, 0, found.start() if found else len(text)):
         found = FORBIDDEN.search(text)  # a noncharacter of another plane may come first
     return found.start() if found else None
+
+
+def _astral(text: str) -> bool:
+    """Whether ``text`` holds a character beyond U+FFFF: UTF-16 takes two units for
+    each, and encoding is many times quicker than searching for one (and knowing
+    that a text is ASCII quicker still: Python has kept note)."""
+    return not text.isascii() and len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text)
 
 
 def problem(text: str, index: int) -> tuple[str, str]:

@@ -14,10 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -172,11 +170,14 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
     jobs = min(jobs or os.cpu_count() or 1, len(docs))
     made: list[dict[str, tuple[Reads, list[str]]]] = []
     starts: list[list[PageStart] | None] = []
-    if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+    forking = _fork_context() if jobs > 1 else None
+    if forking is not None:
+        from concurrent.futures import ProcessPoolExecutor
+
         _compile_templates(run.env)  # once, here: the workers inherit them compiled
         _RUN = run
         try:
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            with ProcessPoolExecutor(jobs, mp_context=forking) as pool:
                 futures = [pool.submit(_render_in_worker, i) for i in range(len(docs))]
                 try:
                     for future in futures:
@@ -200,6 +201,14 @@ def write(docs: list[Document], formats: Sequence[str], files: ProjectFiles,
                        page_record(fmt, pages if "pdf" in staged else known))
              for fmt, (tmp, final) in staged.items()}
             for staged, done, pages, known in zip(targets, made, starts, run.known_pages)]
+
+
+def _fork_context():
+    """The context of forked worker processes, if the system has them (imported only for
+    several documents: one book is rendered in this process)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
 
 
 def _reads_and_warnings(done: tuple[Reads, list[str]] | None) -> tuple[Reads, tuple[str, ...]]:

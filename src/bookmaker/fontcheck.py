@@ -60,6 +60,11 @@ def covered() -> frozenset[int]:
     return frozenset(points)
 
 
+@lru_cache(maxsize=1)
+def _covered_characters() -> frozenset[str]:
+    return frozenset(map(chr, covered()))
+
+
 def drawable(ch: str, points: frozenset[int]) -> bool:
     # White space, controls and format characters (soft hyphen, joiners, bidi
     # marks) are laid out without a glyph of their own.
@@ -99,8 +104,10 @@ def texts(book: Book) -> Iterator[tuple[str, Location, str]]:
 def check_coverage(book: Book) -> None:
     """Warn once per place about characters that no bundled font can draw."""
     points = covered()
+    drawn = _covered_characters()
     for what, where, text in texts(book):
-        missing = sorted(ch for ch in set(text) if not drawable(ch, points))  # each character once
+        # each character once; those a font holds taken out in one set difference
+        missing = sorted(ch for ch in set(text) - drawn if not drawable(ch, points))
         if not missing:
             continue
         named = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip() for ch in missing[:SHOWN])

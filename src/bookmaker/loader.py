@@ -17,7 +17,7 @@ from .editorial import load_editorial
 from .errors import Errors, Location, UsageError, did_you_mean
 from .files import ProjectFiles, max_bytes_from_env
 from .markup import typographic
-from .match import clip, closest_passage, find_all, paragraphs
+from .match import clip, closest_passage, find_all, first_after, paragraphs
 from .model import (ANSWERING_KINDS, Block, Book, Chapter, Compare, CompareSpec, Editorial,
                     ChapterSpec, Excerpt, ExcerptSpec, Heading, HeadingSpec, Note, Outline,
                     Source, excerpts_of)
@@ -120,10 +120,10 @@ class Resolver:
         # The passage runs from the start of 'from' to the end of the first 'to' that
         # ends after 'from' ends: a 'to' inside 'from' ("two" in "one two three") made
         # an excerpt shorter than its own 'from'.
-        ends = find_all(source.text, spec.end)
-        after = [e for e in ends if e[0] >= start[0] and e[1] > start[1]]
+        after = first_after(source.text, spec.end, *start)
         if after:
-            return start[0], after[0][1]
+            return start[0], after[1]
+        ends = find_all(source.text, spec.end)  # which mistake it is
         if any(e[0] >= start[0] for e in ends):
             self.errors.add(f"'to' (\"{clip(spec.end)}\") ends inside its 'from' "
                             f"(\"{clip(spec.start)}\") in source '{source.id}'", spec.loc,

@@ -142,8 +142,12 @@ def markdown(language: str = "en") -> MarkdownIt:
 
 def local_links(text: str) -> list[tuple[str, str]]:
     """The in-book links of a note's Markdown: (target id, link text) for each ``[..](#id)``."""
-    found = []
-    for token in markdown().parse(text or ""):
+    found: list[tuple[str, str]] = []
+    # Every link has a '[', and an address that starts with '#' is written with one, or
+    # with an entity such as '&#35;': a text with neither is not parsed to learn so.
+    if not text or "[" not in text or ("#" not in text and "&" not in text):
+        return found
+    for token in markdown().parse(text):
         children = token.children or ()
         for i, child in enumerate(children):
             href = child.attrs.get("href") if child.type == "link_open" else None

@@ -8,6 +8,7 @@ and never read project files themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Union
 
@@ -264,4 +265,14 @@ class Book:
         return next(s for s in self.sources if s.id == source_id)
 
     def chapters_quoting(self, source_id: str) -> list[Chapter]:
-        return [c for c in self.chapters if any(e.source == source_id for e in c.excerpts())]
+        return list(self._quoting.get(source_id, ()))
+
+    @cached_property
+    def _quoting(self) -> dict[str, list[Chapter]]:
+        """The chapters quoting each source, in order: found once for the book, not
+        once per source (the sources appendix asks for every source)."""
+        found: dict[str, list[Chapter]] = {}
+        for chapter in self.chapters:
+            for source_id in dict.fromkeys(e.source for e in chapter.excerpts()):
+                found.setdefault(source_id, []).append(chapter)
+        return found

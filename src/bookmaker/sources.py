@@ -10,6 +10,7 @@ import logging
 import os
 import re
 from pathlib import Path, PurePosixPath
+from typing import Iterator
 
 from . import chars
 from .errors import BookError, Errors, Location
@@ -87,24 +88,30 @@ def parse_source(content: str, path: Path, errors: Errors,
     # Lines end at '\n' only, as bookmaker counts them everywhere else: splitlines()
     # also breaks at '\r', '\f', U+2028 and more, so a file with old Mac line ends
     # got front-matter errors on lines past its end, and a '---' after a form feed
-    # closed the front matter in the middle of a line.
-    lines = [line for line in re.split(r"(?<=\n)", content) if line]
-    if not lines or not FENCE.match(lines[0].rstrip("\r\n")):
+    # closed the front matter in the middle of a line.  Only the lines up to the
+    # closing '---' are split off; the body, megabytes perhaps, is one slice.
+    lines = _lines(content)
+    first = next(lines, None)
+    if first is None or not FENCE.match(first[0].rstrip("\r\n")):
         cr_only = re.match(r"---[ \t]*\r(?!\n)", content)
         errors.add("source must start with a front-matter block opened by '---'", Location(path, 1),
                    "save the file with '\\n' line ends, not '\\r' alone" if cr_only else
                    "add '---', the keys title, author, outlet, published, url, language, then '---'")
         return None
-    close = next((i for i in range(1, len(lines)) if FENCE.match(lines[i].rstrip("\r\n"))), None)
-    if close is None:
+    front: list[str] = []
+    for close, (line, body_start) in enumerate(lines, 1):
+        if FENCE.match(line.rstrip("\r\n")):
+            break
+        front.append(line)
+    else:
         errors.add("front matter is never closed", Location(path, 1),
                    "add a line '---' after the last front-matter key")
         return None
     before = len(errors.items)
-    meta = load_front_matter("".join(lines[1:close]), path, errors)
+    meta = load_front_matter("".join(front), path, errors)
     if meta is None or len(errors.items) > before:
         return None
-    body = "".join(lines[close + 1:])
+    body = content[body_start:]
     check_characters(body, path, close + 2, errors)
     evidence_at, original_at = meta.pop("evidence_at"), meta.pop("original_at")
     source = Source(text=body, body_line=close + 2, path=str(path), **meta)
@@ -112,6 +119,15 @@ def parse_source(content: str, path: Path, errors: Errors,
     if files is not None:
         check_original(source, files, original_at, errors)
     return source
+
+
+def _lines(content: str) -> Iterator[tuple[str, int]]:
+    """Each line of ``content`` with its '\\n', and the offset just after it."""
+    start = 0
+    while start < len(content):
+        end = content.find("\n", start) + 1 or len(content)
+        yield content[start:end], end
+        start = end
 
 
 def check_characters(body: str, path: Path, body_line: int, errors: Errors) -> None:

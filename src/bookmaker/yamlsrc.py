@@ -9,6 +9,7 @@ and leaves dates as strings, since ``published: 2019-04`` must stay text.
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from array import array
 from pathlib import Path
@@ -57,6 +58,7 @@ class LineIndex:
 
     def __init__(self, text: str, path: Path, line_offset: int = 0) -> None:
         self.path = path
+        self.file = os.fspath(path)  # once, not for each of the thousands of locations
         self.line_offset = line_offset
         self.length = len(text)
         # an array: a 20 MB file of short lines would need a list of a million ints
@@ -66,7 +68,7 @@ class LineIndex:
     def at(self, index: int) -> Location:
         index = max(0, min(index, self.length))
         line = bisect.bisect_right(self.starts, index) - 1
-        return Location(self.path, line + 1 + self.line_offset, index - self.starts[line] + 1)
+        return Location(self.file, line + 1 + self.line_offset, index - self.starts[line] + 1)
 
 
 def _loader_class(text: str, lines: LineIndex, base: type = BoundedLoader) -> type:

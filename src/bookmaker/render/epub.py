@@ -7,11 +7,14 @@ entry dates and permissions, ``mimetype`` first and stored, the OPF patched.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from html import escape, unescape
 from pathlib import Path
+from typing import IO
 
 from ebooklib import epub
 
@@ -56,14 +59,20 @@ def book_identifier(rendered: RenderedBook) -> str:
 def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet],
                workdir: Path, pages: list[PageStart] | None = None,
                paper: str | None = None) -> None:
-    """Write the EPUB to ``target``; ``workdir`` is scratch space the caller removes.
+    """Write the EPUB to ``target``.  ``workdir``, scratch space the caller removes,
+    is not needed any more: EbookLib's own zip is made in memory.
 
     ``pages`` are where the pages of the print edition begin (on ``paper``),
     from the PDF's layout: each gets a page-break marker and an entry in the
     navigation's page list.  Without them the EPUB has no page list.
     """
     book = rendered.book
-    parts = rendered.parts("epub")
+    with ThreadPoolExecutor(1) as background:
+        # The drawn cover's PNG takes a tenth of a second to compress, and Pillow lets
+        # go of the interpreter meanwhile: it is drawn while the chapters are rendered.
+        drawing = background.submit(cover_of, book, rendered.files)
+        parts = rendered.parts("epub")
+        picture = drawing.result()
     by_part: dict[str, list[PageStart]] = {}
     for start in pages or ():
         by_part.setdefault(start.part, []).append(start)
@@ -80,7 +89,6 @@ def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Styleshee
     owner = {anchor: files[p.id] for p in parts
              for anchor in [p.id, *ID_ATTR.findall(p.body)]}
 
-    picture = cover_of(book, rendered.files)
     out.set_cover(picture.file_name, picture.data, create_page=False)
     cover = Verbatim(book, "Cover", "cover.xhtml", render(rendered.env, "cover.html", book=book,
                                                         image=picture.file_name))
@@ -121,13 +129,12 @@ def write_epub(rendered: RenderedBook, target: Path, stylesheets: list[Styleshee
     out.add_item(nav)
     out.spine = [cover, title, *chapters] if single else [cover, title, nav, *chapters]
     mtime = dt.datetime.fromisoformat(book.date).replace(tzinfo=dt.timezone.utc)
-    raw = workdir / "ebooklib.epub"  # EbookLib's own file, before the reproducible repack
-    try:
-        epub.write_epub(str(raw), out, {"epub3_pages": False, "mtime": mtime,
-                                        "raise_exceptions": True})
-        repack(raw, target, book.language)
-    finally:
-        raw.unlink(missing_ok=True)
+    # EbookLib's own zip, in memory and not compressed (level 0): only the repack's
+    # compression reaches the file.
+    raw = io.BytesIO()
+    epub.write_epub(raw, out, {"epub3_pages": False, "mtime": mtime, "raise_exceptions": True,
+                               "compresslevel": 0})
+    repack(raw, target, book.language)
 
 
 def metadata(out: epub.EpubBook, rendered: RenderedBook, paged: bool, paper: str | None) -> None:
@@ -235,7 +242,7 @@ def link(body: str, own_file: str, owner: dict[str, str]) -> str:
     return LOCAL_HREF.sub(fix, body)
 
 
-def repack(raw: Path, target: Path, language: str) -> None:
+def repack(raw: Path | IO[bytes], target: Path, language: str) -> None:
     """Rewrite the zip so that equal books give equal bytes, and patch the OPF."""
     with zipfile.ZipFile(raw) as src, zipfile.ZipFile(target, "w") as dst:
         names = sorted(src.namelist(), key=lambda n: (n != "mimetype", n))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import jinja2
 from markupsafe import Markup
@@ -21,10 +22,12 @@ from ..markup import MARKDOWN_NESTING, markdown, typographic  # noqa: F401 (MARK
 from ..model import Book, Compare, Excerpt, Heading, Note, Source, Text
 from . import citations
 from .citations import join_names
-from .templates import BookLoader, BookSandbox, render
+from .templatecache import BuiltinTemplateCache
+from .templates import BUILTIN_TEMPLATES, BookLoader, BookSandbox, render
 from ..references import answers, chapter_numbers, targets
 from .xref import confine, fill
 
+T = TypeVar("T")
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -125,6 +128,7 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
     in the sandbox of :mod:`.templates`."""
     env = BookSandbox(loader=BookLoader(files), autoescape=True, trim_blocks=True,
                       lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.bytecode_cache = BuiltinTemplateCache(env, BUILTIN_TEMPLATES)  # ours compiled once
     # Editors' Markdown and plain text, set in the typography of the book's language.
     env.filters["md"] = jinja2.pass_context(
         lambda ctx, text: Markup(markdown(_language(ctx)).render(text or "").strip()))
@@ -139,7 +143,7 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
     env.globals.update(note_labels=NOTE_LABELS, note_icons=NOTE_ICONS, verdict_labels=VERDICT_LABELS,
                        verdict_symbols=VERDICT_SYMBOLS, claim_makers=claim_makers,
                        names=join_names, split_last=split_last, short_name=_list_name,
-                       caption=citations.caption, short_form=citations.short_form,
+                       caption=citations.caption, short_form=_by_identity(citations.short_form),
                        cite_full=lambda s: citations.attribution(s, language_name, human_date),
                        version=__version__,
                        is_excerpt=lambda b: isinstance(b, Excerpt),
@@ -147,6 +151,22 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
                        is_heading=lambda b: isinstance(b, Heading),
                        is_compare=lambda b: isinstance(b, Compare), compare_layout=compare_layout)
     return env
+
+
+def _by_identity(function: Callable[..., T]) -> Callable[..., T]:
+    """``function`` of model objects, remembered by the objects' identity: a short
+    form compares its source with every other, once per excerpt of a book that
+    quotes them all.  The model is frozen, and the arguments are kept with the
+    answer, so an id is never another object's."""
+    known: dict[tuple, tuple[tuple, dict, T]] = {}
+
+    def remembered(*args, **kwargs):
+        key = (*map(id, args), *((k, id(v)) for k, v in sorted(kwargs.items())))
+        hit = known.get(key)
+        if hit is None:
+            hit = known[key] = (args, kwargs, function(*args, **kwargs))
+        return hit[2]
+    return remembered
 
 
 @jinja2.pass_context

@@ -17,6 +17,7 @@ name.  Templates come from projects people pass around, so:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import traceback
@@ -88,15 +89,24 @@ class BookSandbox(ImmutableSandboxedEnvironment):
             return attr in STR_METHODS
         if isinstance(obj, JINJA_TYPES):
             return super().is_safe_attribute(obj, attr, value)
-        kind = type(obj)
-        if dataclasses.is_dataclass(obj) and kind.__module__ in MODEL_MODULES:
-            return (attr in {f.name for f in dataclasses.fields(obj)}
-                    or attr in MODEL_METHODS.get(kind.__name__, ()))
+        allowed = _model_attributes(type(obj))
+        if allowed is not None:
+            return attr in allowed
         if isinstance(obj, dict):
             return attr in MAPPING_METHODS
         if isinstance(obj, (tuple, list)):
             return attr in SEQUENCE_METHODS
         return False
+
+
+@functools.cache
+def _model_attributes(kind: type) -> frozenset[str] | None:
+    """The attributes a template may read on an instance of ``kind``, if it is a
+    dataclass of the model: its fields and its listed methods (found once per type,
+    not at each of the tens of thousands of lookups a book makes)."""
+    if not dataclasses.is_dataclass(kind) or kind.__module__ not in MODEL_MODULES:
+        return None
+    return frozenset(f.name for f in dataclasses.fields(kind)) | MODEL_METHODS.get(kind.__name__, set())
 
 
 def template_location(exc: BaseException, env: jinja2.Environment, name: str) -> Location:
