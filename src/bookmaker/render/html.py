@@ -22,8 +22,7 @@ from ..markup import MARKDOWN_NESTING, markdown, typographic  # noqa: F401 (MARK
 from ..model import Book, Compare, Excerpt, Heading, Note, Source, Text
 from . import citations
 from .citations import join_names
-from .templatecache import BuiltinTemplateCache
-from .templates import BUILTIN_TEMPLATES, BookLoader, BookSandbox, render
+from .templates import BookLoader, BookSandbox, render
 from ..references import answers, chapter_numbers, targets
 from .xref import confine, fill
 
@@ -128,7 +127,6 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
     in the sandbox of :mod:`.templates`."""
     env = BookSandbox(loader=BookLoader(files), autoescape=True, trim_blocks=True,
                       lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    env.bytecode_cache = BuiltinTemplateCache(env, BUILTIN_TEMPLATES)  # ours compiled once
     # Editors' Markdown and plain text, set in the typography of the book's language.
     env.filters["md"] = jinja2.pass_context(
         lambda ctx, text: Markup(markdown(_language(ctx)).render(text or "").strip()))
