@@ -625,15 +625,20 @@ def scale_table(sizes: list[int], runs: int, tmp: Path, env: dict, use_gnu_time:
                   f"{verdict(c['check'].median <= 1)}), epub {c['epub'].median:.2f} s "
                   f"(<= 2 s: {verdict(c['epub'].median <= 2)})")
     if len(done) > 2:
-        # Linear: each further chapter costs about the same (the start-up is the constant).
+        # Linear: a straight line through (chapters, seconds) by least squares, the
+        # start-up its constant; every size within 15 % (or 0.1 s) of the line.
         for name in ("check", "epub"):
-            steps = [(c2[name].median - c1[name].median) / (n2 - n1) * 1000
-                     for (n1, _, c1), (n2, _, c2) in zip(done, done[1:])]
-            print(f"  {name}: ms per further chapter between sizes "
-                  + ", ".join(f"{s:.1f}" for s in steps)
-                  + f" (linear, steps within 2x of each other: "
-                    f"{verdict(max(steps) <= 2 * max(min(steps), 1e-9))})")
-
+            xs = [n for n, _, _ in done]
+            ys = [c[name].median for _, _, c in done]
+            mx, my = statistics.fmean(xs), statistics.fmean(ys)
+            slope = (sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+                     / sum((x - mx) ** 2 for x in xs))
+            fit = [my + slope * (x - mx) for x in xs]
+            worst = max(abs(y - f) / max(f, 1e-9) for y, f in zip(ys, fit))
+            close = all(abs(y - f) <= max(0.15 * f, 0.1) for y, f in zip(ys, fit))
+            print(f"  {name}: {1000 * slope:.1f} ms per chapter on a line through "
+                  f"{my - slope * mx:.2f} s; sizes off the line by at most {100 * worst:.0f} % "
+                  f"(linear, within 15 % or 0.1 s: {verdict(close)})")
 
 if __name__ == "__main__":
     sys.exit(main())

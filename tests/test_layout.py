@@ -247,3 +247,19 @@ def test_a_reference_within_one_part_gets_its_page():
     first, printed = first_pages(pages), printed_refs(pages)
     assert printed["later"] == f", p. {first['later']}" and first["later"] > first["top"]
     assert printed["top"] == f", p. {first['top']}"
+
+
+def test_remembered_page_references_follow_the_pages_added():
+    import pydyf
+
+    from bookmaker.render.pdf import remembered_page_references
+
+    remembered_page_references()
+    pdf = pydyf.PDF()
+    for _ in range(2):
+        pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    first = pdf.page_references
+    assert pdf.page_references is first  # kept, not built again
+    pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    numbers = pdf.pages["Kids"][::3]
+    assert pdf.page_references == tuple(f"{n} 0 R".encode() for n in numbers) and len(numbers) == 3

@@ -140,6 +140,32 @@ def private_fonts(workdir: Path):
     return fonts
 
 
+def remembered_page_references() -> None:
+    """Make pydyf's ``PDF.page_references`` build its tuple once per page count.
+
+    pydyf 0.13's property builds the references of every page on every read,
+    and WeasyPrint's PDF/UA tagging reads it for every structure element and
+    every anchor: writing grew with the square of the pages (35 of 110 s at 936
+    pages).  The tuple only changes when a page is added, so it is kept with
+    the count of the page tree's kids it was made from: the same bytes.
+    """
+    import pydyf
+
+    if getattr(pydyf.PDF.page_references.fget, "bookmaker", False):
+        return
+
+    def page_references(self):
+        kids = self.pages["Kids"]
+        kept = self.__dict__.get("_bookmaker_page_references")
+        if kept is None or kept[0] != len(kids):
+            kept = (len(kids), tuple(f"{number} 0 R".encode("ascii") for number in kids[::3]))
+            self.__dict__["_bookmaker_page_references"] = kept
+        return kept[1]
+
+    page_references.bookmaker = True
+    pydyf.PDF.page_references = property(page_references)
+
+
 def book_time(book: Book) -> dt.datetime:
     return dt.datetime.fromisoformat(book.date)
 
@@ -171,6 +197,7 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
         for attachment in document.metadata.attachments:
             # WeasyPrint dates an attachment with the clock; the book's date keeps the bytes stable.
             attachment.created = attachment.modified = book_time(book)
+        remembered_page_references()
         document.write_pdf(target, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
         return page_starts(document, [p.id for p in rendered.parts("pdf")])
     except weasyprint.urls.FatalURLFetchingError:
