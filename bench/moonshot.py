@@ -467,29 +467,23 @@ def renumber_plans(layout, pages, values) -> list | None:
     from weasyprint.formatting_structure.boxes import TextBox
 
     plans = []
-    for page in pages:
-        for box in page._page_box.descendants():
-            content = box.style["content"]
-            if (box.element is None or isinstance(box, TextBox) or not isinstance(content, tuple)
-                    or not any(kind == "target-counter()" for kind, _ in content)):
-                continue
-            names = layout.target_names(box)
-            if len(names) != 1 or names[0] not in values:
-                continue
-            texts = [t for t in box.descendants()
-                     if isinstance(t, TextBox) and re.search(r"\d", t.text)]
-            if len(texts) != 1:
-                return None
-            old = texts[0].text
-            runs = re.findall(r"\d+", old)
-            if len(runs) != 1:
-                return None
-            if int(runs[0]) == values[names[0]]:
-                continue
-            new = re.sub(r"\d+", str(values[names[0]]), old)
-            if not layout.same_width(old, new, texts[0].style):
-                return None
-            plans.append((texts[0], new))
+    for box, names in layout.counter_boxes(pages):
+        if len(names) != 1 or names[0] not in values:
+            continue
+        texts = [t for t in box.descendants()
+                 if isinstance(t, TextBox) and re.search(r"\d", t.text)]
+        if len(texts) != 1:
+            return None
+        old = texts[0].text
+        runs = re.findall(r"\d+", old)
+        if len(runs) != 1:
+            return None
+        if int(runs[0]) == values[names[0]]:
+            continue
+        new = re.sub(r"\d+", str(values[names[0]]), old)
+        if not layout.same_width(old, new, texts[0].style):
+            return None
+        plans.append((texts[0], new))
     return plans
 
 

@@ -469,22 +469,30 @@ def shown_numbers(pages: list, used: Mapping[str, int]) -> dict[str, list | None
     from weasyprint.formatting_structure.boxes import TextBox
 
     found: dict[str, list | None] = {}
+    for box, names in counter_boxes(pages):
+        ref = names[0] if len(names) == 1 else None
+        if ref not in used or found.get(ref, []) is None:
+            continue
+        decimal = all(value[-1] == "decimal" for kind, value in box.style["content"]
+                      if kind == "target-counter()")
+        texts = [t for t in box.descendants() if isinstance(t, TextBox)
+                 and renumbered(t.text, used[ref], used[ref]) is not None]
+        found[ref] = [*found.get(ref, []), *texts] if decimal and len(texts) == 1 else None
+    return found
+
+
+def counter_boxes(pages: list):
+    """Each laid-out box of ``pages`` whose content prints a ``target-counter()``,
+    with the anchors it names (:func:`target_names`)."""
+    from weasyprint.formatting_structure.boxes import TextBox
+
     for page in pages:
         for box in page._page_box.descendants():
             content = box.style["content"]
             if (box.element is None or isinstance(box, TextBox) or not isinstance(content, tuple)
                     or not any(kind == "target-counter()" for kind, _ in content)):
                 continue
-            names = target_names(box)
-            ref = names[0] if len(names) == 1 else None
-            if ref not in used or found.get(ref, []) is None:
-                continue
-            decimal = all(value[-1] == "decimal" for kind, value in content
-                          if kind == "target-counter()")
-            texts = [t for t in box.descendants() if isinstance(t, TextBox)
-                     and renumbered(t.text, used[ref], used[ref]) is not None]
-            found[ref] = [*found.get(ref, []), *texts] if decimal and len(texts) == 1 else None
-    return found
+            yield box, target_names(box)
 
 
 def renumbered(text: str, old: int, new: int) -> str | None:
