@@ -190,8 +190,8 @@ class BookLayout:
             changed = False
             offset, strings = 0, {}
             for index, piece in enumerate(self.pieces):
-                moved = {a: self.value(a, index, offset) for a, v in piece.used.items()
-                         if self.value(a, index, offset) != v} if piece.laid else {}
+                moved = {a: number for a, v in piece.used.items()
+                         if (number := self.value(a, index, offset)) != v} if piece.laid else {}
                 if (not piece.laid or piece.offset != offset or piece.strings_in != strings
                         or (moved and not self._renumber(piece, moved))):
                     self._lay_out(index, piece, offset, strings)
