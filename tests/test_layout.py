@@ -263,3 +263,63 @@ def test_remembered_page_references_follow_the_pages_added():
     pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
     numbers = pdf.pages["Kids"][::3]
     assert pdf.page_references == tuple(f"{n} 0 R".encode() for n in numbers) and len(numbers) == 3
+
+
+def test_kept_pages_are_set_aside_from_the_collector_until_the_block_ends():
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    with layout.long_lived() as settle:
+        kept = Node()
+        kept.me = kept  # a cycle that lives on
+        litter = Node()
+        litter.me = litter  # a cycle that is garbage
+        gone = weakref.ref(litter)
+        del litter
+        settle()
+        assert gone() is None  # the leftovers were collected before setting aside
+        assert gc.get_freeze_count() > 0
+        assert not any(o is kept for o in gc.get_objects())  # out of the collector's sight
+    assert gc.get_freeze_count() == 0  # and back in it afterwards
+    assert any(o is kept for o in gc.get_objects())
+
+
+def test_a_program_that_froze_objects_itself_is_left_as_it_is():
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with layout.long_lived() as settle:
+            settle()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_a_build_sets_each_parts_pages_aside_and_restores_the_collector(tmp_path, monkeypatch):
+    import gc
+
+    sys.path.insert(0, str(BOOKS.parent.parent / "bench"))
+    import scalebook
+
+    seen, books = [], []
+    init = layout.BookLayout.__init__
+
+    def counting(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        books.append(self)
+        inner = self.settle
+        self.settle = lambda: (inner(), seen.append(gc.get_freeze_count()))
+
+    monkeypatch.setattr(layout.BookLayout, "__init__", counting)
+    result = build(scalebook.make(tmp_path / "gen", 3), formats=("pdf",))
+    [book] = books
+    # once per part laid out (a drifted footnote can make one part two layouts)
+    assert len(book.pieces) <= len(seen) <= book.layouts
+    assert seen == sorted(seen) and seen[0] > 0  # each part's pages join those set aside
+    assert gc.get_freeze_count() == 0
+    assert len(pdf_pages(result.outputs["pdf"])) >= 8

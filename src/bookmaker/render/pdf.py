@@ -192,14 +192,15 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
         # would read past the fetcher, and follow a symlink out of the project.
         css = [weasyprint.CSS(string=sheet.text, base_url=Path(sheet.path).as_uri(),
                               url_fetcher=fetcher, font_config=fonts) for sheet in stylesheets]
-        document = _lay_out(html, rendered, css, fonts, fetcher,
-                            "\n".join(sheet.text for sheet in stylesheets))
-        for attachment in document.metadata.attachments:
-            # WeasyPrint dates an attachment with the clock; the book's date keeps the bytes stable.
-            attachment.created = attachment.modified = book_time(book)
-        remembered_page_references()
-        document.write_pdf(target, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
-        return page_starts(document, [p.id for p in rendered.parts("pdf")])
+        with layout.long_lived() as settle:
+            document = _lay_out(html, rendered, css, fonts, fetcher,
+                                "\n".join(sheet.text for sheet in stylesheets), settle)
+            for attachment in document.metadata.attachments:
+                # WeasyPrint dates an attachment with the clock; the book's date keeps the bytes stable.
+                attachment.created = attachment.modified = book_time(book)
+            remembered_page_references()
+            document.write_pdf(target, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+            return page_starts(document, [p.id for p in rendered.parts("pdf")])
     except weasyprint.urls.FatalURLFetchingError:
         what, url = refused[-1] if refused else ("refused to load", "a resource")
         if what == "refused to load":
@@ -211,7 +212,8 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
                         "check the file named by a url() or @import in the project's styles") from None
 
 
-def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style_text: str):
+def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style_text: str,
+             settle: Callable[[], None]):
     """The laid-out book: part by part (see :mod:`.layout`), or in one document
     when the project's templates or styles need that."""
     book = rendered.book
@@ -225,7 +227,7 @@ def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style
         with terminal_progress(len(pieces)) as progress:
             book_layout = layout.BookLayout(
                 root, pieces, lambda tree: layout.html_from_tree(tree, base_url, fetcher), css,
-                fonts, progress=progress, places=places(book))
+                fonts, progress=progress, places=places(book), settle=settle)
             try:
                 book_layout.run()
                 return book_layout.joined()
