@@ -20,4 +20,4 @@ bench:
 	    $$s env DEBIAN_FRONTEND=noninteractive apt-get -qq update && \
 	    $$s env DEBIAN_FRONTEND=noninteractive apt-get -y -qq install --no-install-recommends pandoc >/dev/null; } \
 	  || echo "bench: could not install pandoc; its baselines are skipped" >&2
-	$(PY) bench/bench.py --runs 3 --scale 20,50,160,200,320 --bare 50,200
+	$(PY) bench/bench.py --runs 3 --scale 20,50,160,200,320 --scale-runs 3 --bare 50,200
