@@ -375,6 +375,24 @@ def test_running_heads_carry_the_chapter_number(shipped_book):
     assert heads, "no running head names chapter 2 with its number"
 
 
+def test_a_range_in_a_title_or_heading_stays_on_one_line(shipped_book):
+    # The subtitle "..., 1949-2010: ..." and the heading "... (1955-1983)" broke at the dash.
+    result, _ = shipped_book
+    book = result.book
+    titles = [book.subtitle, *(c.title for c in book.chapters),
+              *(b.title for c in book.chapters for b in c.blocks if hasattr(b, "title"))]
+    ranges = {m for t in titles for m in re.findall(r"\d+\u2013\d+", t or "")}
+    assert {"1949\u20132010", "1955\u20131983"} <= ranges
+    lines = [text for _, _, _, text in pdf_lines(result.outputs["pdf"])]
+    split = [(a, b) for a, b in zip(lines, lines[1:])
+             if re.search(r"\d\u2013$", a) and re.sub(r"^.*?(\d+\u2013)$", r"\1", a)
+             + re.sub(r"^(\d+).*$", r"\1", b) in ranges]
+    assert not split
+    epub = zipfile.ZipFile(result.outputs["epub"])
+    chapter = next(n for n in epub.namelist() if n.endswith("warsaw-pact.xhtml"))
+    assert '<span class="nobreak">1955\u20131983</span>' in epub.read(chapter).decode()
+
+
 def test_an_unknown_id_is_an_error_naming_the_outline_line(tmp_path):
     project = make_project(tmp_path, """\
 title: T

@@ -9,12 +9,13 @@ fragments; the EPUB renderer points them at the right file.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TypeVar
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import __version__
 from ..files import ProjectFiles
@@ -122,6 +123,17 @@ class RenderedBook:
         return Part(part_id, title, "appendix", body)
 
 
+# A range of numbers as the typography sets it (1949\u20132010), not to be broken
+# at its dash in a title or heading.
+SET_RANGE = re.compile(r"(?<!\w)\d+\u2013\d+(?!\w)")
+
+
+def unbroken(text: str) -> Markup:
+    """``text`` escaped, each number range in it kept on one line (``span.nobreak``)."""
+    return Markup(SET_RANGE.sub(lambda m: f'<span class="nobreak">{m.group()}</span>',
+                                str(escape(text or ""))))
+
+
 def environment(files: ProjectFiles) -> jinja2.Environment:
     """Templates are data: the project's ``templates/`` overrides ours file by file,
     in the sandbox of :mod:`.templates`."""
@@ -133,6 +145,7 @@ def environment(files: ProjectFiles) -> jinja2.Environment:
     env.filters["mdinline"] = jinja2.pass_context(
         lambda ctx, text: Markup(markdown(_language(ctx)).renderInline(" ".join((text or "").split()))))
     env.filters["typo"] = jinja2.pass_context(lambda ctx, text: typographic(text or "", _language(ctx)))
+    env.filters["unbroken"] = unbroken
     env.filters["date"] = human_date
     env.filters["stop"] = lambda text: citations.entry([text])  # a full stop, unless it ends in one
     env.filters["language"] = lambda tag: LANGUAGES.get(tag.split("-")[0].lower(), tag)
