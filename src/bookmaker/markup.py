@@ -47,6 +47,8 @@ QUOTES: dict[str, tuple[str, str, str, str]] = {
 # A range of numbers (1949-1953, pp. 12-15), but not a date (2019-04-04) nor a
 # code (B-52, c1-2): the numbers stand alone on both sides.
 NUMBER_RANGE = re.compile(r"(?<![\w\-\u2010-\u2015])(\d+)-(\d+)(?![\w\-\u2010-\u2015])")
+# The same range as set (1949\u20131953), which a title keeps on one line.
+SET_RANGE = re.compile(r"(?<![\w\-\u2010-\u2015])\d+\u2013\d+(?![\w\-\u2010-\u2015])")
 DASHES = ((re.compile(r"(?<!-)---(?!-)"), "\u2014"), (re.compile(r"(?<!-)--(?!-)"), "\u2013"),
           (re.compile(r"(?<=\s)-(?=\s)"), "\u2013"), (re.compile(r"\.\.\.(?!\.)"), "\u2026"))
 

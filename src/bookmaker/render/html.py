@@ -9,7 +9,6 @@ fragments; the EPUB renderer points them at the right file.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -19,7 +18,7 @@ from markupsafe import Markup, escape
 
 from .. import __version__
 from ..files import ProjectFiles
-from ..markup import MARKDOWN_NESTING, markdown, typographic  # noqa: F401 (MARKDOWN_NESTING for the tests)
+from ..markup import MARKDOWN_NESTING, SET_RANGE, markdown, typographic  # noqa: F401 (MARKDOWN_NESTING for the tests)
 from ..model import Book, Compare, Excerpt, Heading, Note, Source, Text
 from . import citations
 from .citations import join_names
@@ -123,13 +122,9 @@ class RenderedBook:
         return Part(part_id, title, "appendix", body)
 
 
-# A range of numbers as the typography sets it (1949\u20132010), not to be broken
-# at its dash in a title or heading.
-SET_RANGE = re.compile(r"(?<!\w)\d+\u2013\d+(?!\w)")
-
-
 def unbroken(text: str) -> Markup:
-    """``text`` escaped, each number range in it kept on one line (``span.nobreak``)."""
+    """``text`` escaped, each number range in it (1949\u20132010) kept on one line
+    (``span.nobreak``), not broken at its dash in a title or heading."""
     return Markup(SET_RANGE.sub(lambda m: f'<span class="nobreak">{m.group()}</span>',
                                 str(escape(text or ""))))
 

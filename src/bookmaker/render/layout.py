@@ -286,7 +286,7 @@ class BookLayout:
             self.metadata = document.copy([])
         piece.laid, piece.used, piece.strings_out = True, used, strings_out
         piece.offset, piece.strings_in = offset, dict(strings)
-        del document
+        del document  # its prelude pages and layout context: garbage for settle() to collect
         self.settle()
 
     def _render(self, index: int, piece: Piece, offset: int, strings: dict):
