@@ -323,3 +323,54 @@ def test_a_build_sets_each_parts_pages_aside_and_restores_the_collector(tmp_path
     assert seen == sorted(seen) and seen[0] > 0  # each part's pages join those set aside
     assert gc.get_freeze_count() == 0
     assert len(pdf_pages(result.outputs["pdf"])) >= 8
+
+
+# Run in a fresh interpreter, so that WeasyPrint is imported there for the first time;
+# every process it starts is counted, and whether its libraries work.
+IMPORT_THEN_COUNT = """
+import subprocess, sys
+started = []
+popen = subprocess.Popen.__init__
+def counted(self, args, *rest, **kwargs):
+    started.append(args[0] if isinstance(args, (list, tuple)) else args)
+    popen(self, args, *rest, **kwargs)
+subprocess.Popen.__init__ = counted
+{prepare}
+from bookmaker.render.pdf import import_weasyprint
+weasyprint = import_weasyprint()
+from weasyprint.text.ffi import pango
+print(pango.pango_version(), len(started), sorted(set(started)))
+"""
+
+
+def run_import(prepare: str = "") -> tuple[int, int, str]:
+    done = subprocess.run([sys.executable, "-c", IMPORT_THEN_COUNT.format(prepare=prepare)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    version, count, names = done.stdout.strip().split(" ", 2)
+    return int(version), int(count), names
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the search skipped is Linux's")
+def test_weasyprint_is_imported_without_running_the_library_search():
+    version, started, names = run_import()
+    assert version >= 14400  # pango loaded and answers (1.44 is WeasyPrint's least)
+    assert started == 0, names  # no ldconfig, gcc or ld
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the search skipped is Linux's")
+def test_libraries_that_load_only_through_the_search_are_still_found():
+    # A machine where the sonames do not load as such: every direct load fails while
+    # the search is off, so the import must be done again with the search on.
+    prepare = """
+import ctypes.util, cffi
+search, dlopen = ctypes.util.find_library, cffi.FFI.dlopen
+def only_searched(self, name, *args):
+    if ctypes.util.find_library is not search:
+        raise OSError(f"cannot load library {name!r}")
+    return dlopen(self, name, *args)
+cffi.FFI.dlopen = only_searched
+"""
+    version, started, names = run_import(prepare)
+    assert version >= 14400
+    assert started > 0 and "ldconfig" in names  # the search ran the second time

@@ -166,6 +166,43 @@ def remembered_page_references() -> None:
     pydyf.PDF.page_references = property(page_references)
 
 
+def import_weasyprint():
+    """WeasyPrint, imported without ctypes' library search where the libraries
+    load by their own names (Linux).
+
+    WeasyPrint opens pango, harfbuzz and fontconfig by trying a list of names,
+    the Windows and macOS ones first; for each name that does not load, cffi
+    asks ``ctypes.util.find_library``, which on Linux runs ``ldconfig``, ``gcc``
+    and ``ld`` (54 processes, gcc writing its scratch files to the system's
+    temporary folder) before the name that does load, the library's soname, is
+    tried.  That was a third of WeasyPrint's start-up, on every PDF build.  The
+    search is turned off for the import, so the names that fail do so at once;
+    if the import fails that way, it is done again with the search.
+    """
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        import weasyprint
+
+        return weasyprint
+    import ctypes.util
+    import io
+    from contextlib import redirect_stdout
+
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        with redirect_stdout(io.StringIO()):  # WeasyPrint prints its advice on failure
+            import weasyprint
+    except OSError:
+        log.debug("WeasyPrint's libraries did not load by their sonames; searching for them")
+    else:
+        return weasyprint
+    finally:
+        ctypes.util.find_library = search
+    import weasyprint
+
+    return weasyprint
+
+
 def book_time(book: Book) -> dt.datetime:
     return dt.datetime.fromisoformat(book.date)
 
@@ -179,7 +216,7 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
     ``workdir`` is scratch space inside the output folder, removed by the caller;
     ``record``, if given, is called with each file the renderer reads and its bytes.
     """
-    import weasyprint
+    weasyprint = import_weasyprint()
 
     book = rendered.book
     project = Path(book.project)
