@@ -272,14 +272,14 @@ def test_kept_pages_are_set_aside_from_the_collector_until_the_block_ends():
     class Node:
         pass
 
-    with layout.long_lived() as settle:
+    with layout.long_lived() as lived:
         kept = Node()
         kept.me = kept  # a cycle that lives on
         litter = Node()
         litter.me = litter  # a cycle that is garbage
         gone = weakref.ref(litter)
         del litter
-        settle()
+        lived.settle()
         assert gone() is None  # the leftovers were collected before setting aside
         assert gc.get_freeze_count() > 0
         assert not any(o is kept for o in gc.get_objects())  # out of the collector's sight
@@ -293,8 +293,8 @@ def test_a_program_that_froze_objects_itself_is_left_as_it_is():
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
-        with layout.long_lived() as settle:
-            settle()
+        with layout.long_lived() as lived:
+            lived.settle()
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
@@ -323,6 +323,37 @@ def test_a_build_sets_each_parts_pages_aside_and_restores_the_collector(tmp_path
     assert seen == sorted(seen) and seen[0] > 0  # each part's pages join those set aside
     assert gc.get_freeze_count() == 0
     assert len(pdf_pages(result.outputs["pdf"])) >= 8
+
+
+def test_parts_given_up_for_one_layout_are_freed_before_it(tmp_path, monkeypatch):
+    import gc
+    import weakref
+
+    from bookmaker.render import pdf
+
+    sys.path.insert(0, str(BOOKS.parent.parent / "bench"))
+    import scalebook
+
+    laid, when_single = [], []
+    run = layout.BookLayout.run
+
+    def give_up(self):
+        run(self)  # every part laid out and set aside, then found not to join
+        laid.extend(weakref.ref(piece.pages[0]) for piece in self.pieces)
+        raise layout.Unsplittable("as if a part did not start on a page of its own")
+
+    single = pdf._single_document
+
+    def recording(*args):
+        gc.collect()
+        when_single.append((gc.get_freeze_count(), sum(ref() is not None for ref in laid)))
+        return single(*args)
+
+    monkeypatch.setattr(layout.BookLayout, "run", give_up)
+    monkeypatch.setattr(pdf, "_single_document", recording)
+    result = build(scalebook.make(tmp_path / "gen", 2), formats=("pdf",))
+    assert laid and when_single == [(0, 0)]  # nothing set aside, no page of the parts alive
+    assert len(pdf_pages(result.outputs["pdf"])) >= 6
 
 
 # Run in a fresh interpreter, so that WeasyPrint is imported there for the first time;

@@ -359,10 +359,29 @@ class BookLayout:
 FOOTNOTE_FALLBACK = "span.footnote { footnote-policy: auto }"
 
 
+class LongLived:
+    """What :func:`long_lived` yields: ``settle()`` once a part is laid out,
+    ``release()`` when the parts laid out so far are dropped."""
+
+    def __init__(self, active: bool) -> None:
+        self.active = active
+
+    def settle(self) -> None:
+        """Collect the garbage there is and set every object left aside."""
+        if self.active:
+            gc.collect()
+            gc.freeze()
+
+    def release(self) -> None:
+        """Put what was set aside back in the collector's sight, to be freed."""
+        if self.active:
+            gc.unfreeze()
+
+
 @contextmanager
 def long_lived():
-    """Yields ``settle()``, which collects the garbage there is and sets every object
-    left aside from later garbage collections, until the block ends.
+    """Yields a :class:`LongLived`, whose ``settle()`` sets the objects there are
+    aside from later garbage collections, until the block ends (or ``release()``).
 
     CPython's collector scans every object it tracks now and then.  The pages of
     a long book are millions of objects that live until the PDF is written: left
@@ -370,18 +389,11 @@ def long_lived():
     cost of a page grow with the pages before it.  A program that has set objects
     aside itself (``gc.freeze``) is left as it is: ``settle`` does nothing.
     """
-    if gc.get_freeze_count() or not gc.isenabled():
-        yield lambda: None
-        return
-
-    def settle() -> None:
-        gc.collect()
-        gc.freeze()
-
+    kept = LongLived(active=not gc.get_freeze_count() and gc.isenabled())
     try:
-        yield settle
+        yield kept
     finally:
-        gc.unfreeze()
+        kept.release()
 
 
 def guarded(render: Callable[[list], Any], fallback: Callable[[], Any], where: Location | None):

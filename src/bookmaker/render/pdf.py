@@ -229,9 +229,9 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
         # would read past the fetcher, and follow a symlink out of the project.
         css = [weasyprint.CSS(string=sheet.text, base_url=Path(sheet.path).as_uri(),
                               url_fetcher=fetcher, font_config=fonts) for sheet in stylesheets]
-        with layout.long_lived() as settle:
+        with layout.long_lived() as kept:
             document = _lay_out(html, rendered, css, fonts, fetcher,
-                                "\n".join(sheet.text for sheet in stylesheets), settle)
+                                "\n".join(sheet.text for sheet in stylesheets), kept)
             for attachment in document.metadata.attachments:
                 # WeasyPrint dates an attachment with the clock; the book's date keeps the bytes stable.
                 attachment.created = attachment.modified = book_time(book)
@@ -250,7 +250,7 @@ def write_pdf(rendered: RenderedBook, target: Path, stylesheets: list[Stylesheet
 
 
 def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style_text: str,
-             settle: Callable[[], None]):
+             kept: layout.LongLived):
     """The laid-out book: part by part (see :mod:`.layout`), or in one document
     when the project's templates or styles need that."""
     book = rendered.book
@@ -264,12 +264,15 @@ def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style
         with terminal_progress(len(pieces)) as progress:
             book_layout = layout.BookLayout(
                 root, pieces, lambda tree: layout.html_from_tree(tree, base_url, fetcher), css,
-                fonts, progress=progress, places=places(book), settle=settle)
+                fonts, progress=progress, places=places(book), settle=kept.settle)
             try:
                 book_layout.run()
                 return book_layout.joined()
             except layout.Unsplittable as exc:
                 log.info("laying the book out in one piece: %s", exc)
+        # The parts laid out so far are dropped, and freed before the book is laid out again.
+        pieces = book_layout = None
+        kept.release()
     return _single_document(html, book, css, fonts, fetcher)
 
 
