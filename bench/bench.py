@@ -526,7 +526,7 @@ def scale_table(sizes: list[int], runs: int, tmp: Path, env: dict, use_gnu_time:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import scalebook
 
-    rows = []
+    books = []
     for chapters in sizes:
         project = scalebook.make(tmp / f"scale-{chapters}", chapters)
         out = tmp / f"scale-{chapters}-out"
@@ -543,12 +543,20 @@ def scale_table(sizes: list[int], runs: int, tmp: Path, env: dict, use_gnu_time:
             cases["bare"] = Case("bare", [PY, "-c", BARE_WEASYPRINT, str(html),
                                           str(project) + os.sep, *sheets[:1],
                                           str(tmp / f"bare-{chapters}.pdf"), *sheets[1:]], env=env)
-        for _ in range(runs):
+        books.append((chapters, project, out, cases))
+    # Round by round over every size, not every run of one size and then the next:
+    # the machine's drift over the minutes this takes then falls on every size alike,
+    # and the cost per page of a small book is compared with a big one's of the same
+    # minutes.
+    for run in range(runs):
+        for chapters, project, out, cases in books:
             for case in cases.values():
                 if case.failed is None:
                     shutil.rmtree(out / case.name, ignore_errors=True)  # a full build, not the cache
                     run_once(case, use_gnu_time, rss_file)
-        print(f"scale book of {chapters} chapters measured", file=sys.stderr, flush=True)
+        print(f"scale books, round {run + 1} of {runs} measured", file=sys.stderr, flush=True)
+    rows = []
+    for chapters, project, out, cases in books:
         pdf = next((out / "pdf").glob("*.pdf"), None)
         bare_pdf = tmp / f"bare-{chapters}.pdf"
         rows.append((chapters, int(page_count(pdf) or 0), cases,
