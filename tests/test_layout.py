@@ -90,12 +90,19 @@ def test_progress_on_a_terminal_only_and_not_with_quiet(tmp_path):
     assert piped.returncode == 0 and "laying out" not in piped.stderr
 
 
-@pytest.mark.parametrize("chapters", [3])
-def test_generated_book_keeps_footnotes_on_their_pages(tmp_path, chapters):
-    sys.path.insert(0, str(BOOKS.parent.parent / "bench"))
+def generated_book(folder, chapters: int):
+    """A book of ``chapters`` chapters made in ``folder`` by the bench's generator."""
+    bench = str(BOOKS.parent.parent / "bench")
+    if bench not in sys.path:
+        sys.path.insert(0, bench)
     import scalebook
 
-    project = scalebook.make(tmp_path / "gen", chapters)
+    return scalebook.make(folder, chapters)
+
+
+@pytest.mark.parametrize("chapters", [3])
+def test_generated_book_keeps_footnotes_on_their_pages(tmp_path, chapters):
+    project = generated_book(tmp_path / "gen", chapters)
     result = build(project, formats=("pdf",))
     pages = pdf_pages(result.outputs["pdf"])
     for chapter in result.book.chapters:
@@ -303,9 +310,6 @@ def test_a_program_that_froze_objects_itself_is_left_as_it_is():
 def test_a_build_sets_each_parts_pages_aside_and_restores_the_collector(tmp_path, monkeypatch):
     import gc
 
-    sys.path.insert(0, str(BOOKS.parent.parent / "bench"))
-    import scalebook
-
     seen, books = [], []
     init = layout.BookLayout.__init__
 
@@ -316,7 +320,7 @@ def test_a_build_sets_each_parts_pages_aside_and_restores_the_collector(tmp_path
         self.settle = lambda: (inner(), seen.append(gc.get_freeze_count()))
 
     monkeypatch.setattr(layout.BookLayout, "__init__", counting)
-    result = build(scalebook.make(tmp_path / "gen", 3), formats=("pdf",))
+    result = build(generated_book(tmp_path / "gen", 3), formats=("pdf",))
     [book] = books
     # once per part laid out (a drifted footnote can make one part two layouts)
     assert len(book.pieces) <= len(seen) <= book.layouts
@@ -330,9 +334,6 @@ def test_parts_given_up_for_one_layout_are_freed_before_it(tmp_path, monkeypatch
     import weakref
 
     from bookmaker.render import pdf
-
-    sys.path.insert(0, str(BOOKS.parent.parent / "bench"))
-    import scalebook
 
     laid, when_single = [], []
     run = layout.BookLayout.run
@@ -351,7 +352,7 @@ def test_parts_given_up_for_one_layout_are_freed_before_it(tmp_path, monkeypatch
 
     monkeypatch.setattr(layout.BookLayout, "run", give_up)
     monkeypatch.setattr(pdf, "_single_document", recording)
-    result = build(scalebook.make(tmp_path / "gen", 2), formats=("pdf",))
+    result = build(generated_book(tmp_path / "gen", 2), formats=("pdf",))
     assert laid and when_single == [(0, 0)]  # nothing set aside, no page of the parts alive
     assert len(pdf_pages(result.outputs["pdf"])) >= 6
 
