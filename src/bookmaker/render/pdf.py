@@ -270,7 +270,8 @@ def _lay_out(html: str, rendered: RenderedBook, css: list, fonts, fetcher, style
                 return book_layout.joined()
             except layout.Unsplittable as exc:
                 log.info("laying the book out in one piece: %s", exc)
-        # The parts laid out so far are dropped, and freed before the book is laid out again.
+        # The parts laid out so far are dropped, and freed before the book is laid out again;
+        # here, not in the except clause, where the exception's traceback still holds them.
         pieces = book_layout = None
         kept.release()
     return _single_document(html, book, css, fonts, fetcher)
